@@ -1,0 +1,108 @@
+"""Write transactions and row locks.
+
+On PostgreSQL, rows are locked with ``SELECT … FOR UPDATE`` in ascending id order, holds
+before accounts, so two transactions never wait on each other in a cycle. On SQLite, a
+write transaction starts with ``BEGIN IMMEDIATE``: it takes the database's one write
+lock up front, so a read-then-write can never fail half-way with SQLITE_BUSY.
+"""
+from contextlib import contextmanager
+
+from sqlalchemy import bindparam, event, select
+from sqlalchemy.orm import scoped_session
+
+from ledger.errors import NotInTransactionError
+from ledger.models import Account
+
+WRITE_OPTION = "ledger_write"
+SQLITE_BUSY_TIMEOUT_MS = 15000
+
+
+def install(engine):
+    """Configure ``engine`` for the ledger (idempotent). Call once per engine."""
+    if engine.dialect.name == "sqlite" and not event.contains(engine, "begin", _sqlite_begin):
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection, _record):
+    # The driver must not open transactions itself: ``_sqlite_begin`` does it.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    if cursor.execute("PRAGMA database_list").fetchone()[2]:  # a file, not :memory:
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.close()
+
+
+def _sqlite_begin(connection):
+    write = connection.get_execution_options().get(WRITE_OPTION)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def is_write_transaction(session):
+    connection = session.connection()
+    return bool(connection.get_execution_options().get(WRITE_OPTION))
+
+
+@contextmanager
+def write_transaction(session):
+    """Run the block as one write transaction: commit on success, roll back on any error.
+
+    A read transaction the session had open (a request that loaded the current user) is
+    ended first, so that the write transaction starts fresh and, on SQLite, immediately.
+    Nested use joins the outer transaction.
+    """
+    session = real_session(session)
+    if session.info.get(WRITE_OPTION):
+        yield session
+        return
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("unsaved changes before a write transaction; they would be committed")
+    if session.in_transaction():
+        session.rollback()
+    session.connection(execution_options={WRITE_OPTION: True})
+    session.info[WRITE_OPTION] = True
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.info.pop(WRITE_OPTION, None)
+
+
+def real_session(session):
+    """The Session behind a ``scoped_session`` (Flask-SQLAlchemy's ``db.session``)."""
+    return session() if isinstance(session, scoped_session) else session
+
+
+def ensure_in_write_transaction(session):
+    if not session.info.get(WRITE_OPTION):
+        raise NotInTransactionError()
+
+
+_LOCK_ACCOUNTS = (
+    select(Account.id, Account.balance, Account.held, Account.allow_negative,
+           Account.ledger, Account.community_id)
+    .where(Account.id.in_(bindparam("ids", expanding=True)))
+    .order_by(Account.id)
+    .with_for_update()
+)
+
+
+def lock_accounts(session, account_ids):
+    """Lock the accounts (ascending id) and return ``{id: row}`` with their balances."""
+    ensure_in_write_transaction(session)
+    rows = session.connection().execute(_LOCK_ACCOUNTS, {"ids": sorted(set(account_ids))})
+    return {row.id: row for row in rows}
+
+
+def lock_rows(session, model, ids):
+    """Lock rows of ``model`` by id in ascending order and return them as ORM objects."""
+    ensure_in_write_transaction(session)
+    stmt = select(model).where(model.id.in_(sorted(set(ids)))).order_by(model.id)
+    return list(session.scalars(stmt.with_for_update()))

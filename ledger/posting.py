@@ -1,0 +1,261 @@
+"""Posting: transfers, holds, reversals. Functions take a Session, flush, never commit.
+
+Every function here must run inside ``ledger.locking.write_transaction``. The hot path
+(``transfer``) uses pre-built Core statements: one lock, one insert, one update and one
+insert of both entries, so a transfer costs about as many round trips as hand-written SQL.
+"""
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.util import identity_key
+
+from ledger import rules
+from ledger.accounts import system_account
+from ledger.amounts import parse_amount
+from ledger.errors import (
+    AccountNotFoundError,
+    AlreadyReversedError,
+    HoldNotFoundError,
+    HoldResolvedError,
+    IdempotencyConflictError,
+    InsufficientPointsError,
+    NotReversibleError,
+)
+from ledger.locking import ensure_in_write_transaction, lock_accounts
+from ledger.models import Account, Entry, Hold, Transfer, utcnow
+
+
+@dataclass(frozen=True)
+class Posted:
+    """The result of a transfer; ``created`` is False when the key was replayed."""
+
+    id: int
+    key: str
+    ledger: str
+    amount: Decimal
+    debit_account_id: int
+    credit_account_id: int
+    created: bool
+
+
+_TRANSFER_COLUMNS = ("community_id", "ledger", "key", "kind", "amount", "debit_account_id",
+                     "credit_account_id", "reason", "actor_id", "proxy_id", "ref_type",
+                     "ref_id", "reverses_id", "hold_id", "created_at")
+_INSERT_TRANSFER = {
+    name: dialect.insert(Transfer)
+    .values({c: bindparam(c) for c in _TRANSFER_COLUMNS})
+    .on_conflict_do_nothing(index_elements=["key"])
+    .returning(Transfer.id)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+_SET_BALANCE = (
+    update(Account).where(Account.id == bindparam("b_id")).values(balance=bindparam("b_balance"))
+)
+_INSERT_ENTRY = insert(Entry)
+_FIND_BY_KEY = select(Transfer).where(Transfer.key == bindparam("key"))
+
+
+def transfer(session, *, debit, credit, amount, key, kind, reason="", actor_id=None,
+             proxy_id=None, ref_type=None, ref_id=None, reverses_id=None, hold_id=None,
+             now=None):
+    """Move ``amount`` from account ``debit`` to account ``credit`` (ids), exactly once.
+
+    Guarantees: both accounts on one ledger; user accounts never below zero (checked
+    under the row locks); ``key`` is unique: posting it again returns the first result
+    (``created=False``) and moves nothing, and a different movement under the same key
+    raises ``IdempotencyConflictError``.
+    """
+    rules.ensure_two_accounts(debit, credit)
+    connection = session.connection()
+    locked = lock_accounts(session, (debit, credit))
+    if len(locked) != 2:
+        raise AccountNotFoundError()
+    source, target = locked[debit], locked[credit]
+    rules.ensure_same_ledger(source, target)
+    amount = parse_amount(amount, source.ledger)
+    try:
+        rules.ensure_can_debit(source, amount)
+    except InsufficientPointsError:
+        # A replay of a transfer that emptied the account is not a refusal.
+        replayed = _replayed(session, key, debit, credit, amount)
+        if replayed is None:
+            raise
+        return replayed
+    now = now or utcnow()
+    params = dict(community_id=source.community_id, ledger=source.ledger, key=key, kind=kind,
+                  amount=amount, debit_account_id=debit, credit_account_id=credit,
+                  reason=reason or "", actor_id=actor_id, proxy_id=proxy_id, ref_type=ref_type,
+                  ref_id=ref_id, reverses_id=reverses_id, hold_id=hold_id, created_at=now)
+    try:
+        transfer_id = connection.execute(
+            _INSERT_TRANSFER[connection.dialect.name], params).scalar()
+    except IntegrityError as error:
+        if reverses_id is not None and "reverses_id" in str(error.orig):
+            raise AlreadyReversedError() from None
+        raise
+    if transfer_id is None:
+        replayed = _replayed(session, key, debit, credit, amount)
+        if replayed is None:
+            raise IdempotencyConflictError()
+        return replayed
+    debit_after, credit_after = source.balance - amount, target.balance + amount
+    connection.execute(_SET_BALANCE, [{"b_id": debit, "b_balance": debit_after},
+                                      {"b_id": credit, "b_balance": credit_after}])
+    connection.execute(_INSERT_ENTRY, [
+        dict(transfer_id=transfer_id, account_id=debit, amount=-amount,
+             balance_after=debit_after, created_at=now),
+        dict(transfer_id=transfer_id, account_id=credit, amount=amount,
+             balance_after=credit_after, created_at=now),
+    ])
+    _expire_cached(session, Account, (debit, credit))
+    return Posted(transfer_id, key, source.ledger, amount, debit, credit, created=True)
+
+
+def _replayed(session, key, debit, credit, amount):
+    """The first result posted under ``key`` (None if there is none)."""
+    existing = session.connection().execute(_FIND_BY_KEY, {"key": key}).first()
+    if existing is None:
+        return None
+    if not rules.is_same_request(existing, debit_id=debit, credit_id=credit, amount=amount):
+        raise IdempotencyConflictError()
+    return Posted(existing.id, key, existing.ledger, existing.amount,
+                  existing.debit_account_id, existing.credit_account_id, created=False)
+
+
+def _expire_cached(session, model, ids):
+    """Core updates bypass the ORM: drop stale copies the session may hold."""
+    for row_id in ids:
+        instance = session.identity_map.get(identity_key(model, row_id))
+        if instance is not None:
+            session.expire(instance)
+
+
+def find_transfer(session, key):
+    """The transfer posted under ``key``, or None."""
+    return session.scalar(select(Transfer).where(Transfer.key == key))
+
+
+# Holds -------------------------------------------------------------------------------
+
+_ADD_HELD = update(Account).where(Account.id == bindparam("h_id")).values(
+    held=Account.held + bindparam("h_delta", type_=Account.held.type))
+
+
+def hold(session, *, account, destination, amount, key, kind="hold", expires_at=None,
+         reason="", actor_id=None, proxy_id=None, ref_type=None, ref_id=None, now=None):
+    """Reserve ``amount`` of ``account`` for ``destination``: the points move to escrow.
+
+    Returns the ``Hold`` (pending). Replaying ``key`` returns the same hold. The hold is
+    later posted to ``destination`` or voided back, once (``post_hold``/``void_hold``).
+    """
+    ensure_in_write_transaction(session)
+    existing = find_transfer(session, key)
+    if existing is not None:
+        return _replayed_hold(session, existing, account, amount)
+    source = session.get(Account, account)
+    if source is None or session.get(Account, destination) is None:
+        raise AccountNotFoundError()
+    escrow = system_account(session, source.community_id, source.ledger, "escrow")
+    now = now or utcnow()
+    pending = Hold(community_id=source.community_id, ledger=source.ledger, account_id=account,
+                   destination_account_id=destination, escrow_account_id=escrow,
+                   amount=parse_amount(amount, source.ledger), status="pending",
+                   expires_at=expires_at, created_at=now)
+    session.add(pending)
+    session.flush()
+    posted = transfer(session, debit=account, credit=escrow, amount=amount, key=key, kind=kind,
+                      reason=reason, actor_id=actor_id, proxy_id=proxy_id, ref_type=ref_type,
+                      ref_id=ref_id, hold_id=pending.id, now=now)
+    pending.hold_transfer_id = posted.id
+    session.connection().execute(_ADD_HELD, {"h_id": account, "h_delta": pending.amount})
+    session.flush()
+    _expire_cached(session, Account, (account,))
+    return pending
+
+
+def _replayed_hold(session, existing, account, amount):
+    same = (existing.hold_id is not None and existing.debit_account_id == account
+            and existing.amount == parse_amount(amount, existing.ledger))
+    if not same:
+        raise IdempotencyConflictError()
+    return session.get(Hold, existing.hold_id)
+
+
+def lock_hold(session, hold_id):
+    """Lock the hold row (holds are locked before accounts) and return it fresh."""
+    ensure_in_write_transaction(session)
+    found = session.get(Hold, hold_id, with_for_update=True, populate_existing=True)
+    if found is None:
+        raise HoldNotFoundError()
+    return found
+
+
+def post_hold(session, hold_id, *, key, kind="redeem", reason="", actor_id=None,
+              proxy_id=None, ref_type=None, ref_id=None, now=None):
+    """Send the held points on to the hold's destination, exactly once."""
+    return _resolve(session, hold_id, "posted", key=key, kind=kind, reason=reason,
+                    actor_id=actor_id, proxy_id=proxy_id, ref_type=ref_type, ref_id=ref_id,
+                    now=now)
+
+
+def void_hold(session, hold_id, *, key, kind="release", reason="", actor_id=None,
+              proxy_id=None, ref_type=None, ref_id=None, now=None):
+    """Return the held points to their owner, exactly once (cancel or timeout)."""
+    return _resolve(session, hold_id, "voided", key=key, kind=kind, reason=reason,
+                    actor_id=actor_id, proxy_id=proxy_id, ref_type=ref_type, ref_id=ref_id,
+                    now=now)
+
+
+def _resolve(session, hold_id, outcome, *, key, now, **details):
+    pending = lock_hold(session, hold_id)
+    if pending.status != "pending":
+        first = session.get(Transfer, pending.outcome_transfer_id)
+        if pending.status == outcome and first.key == key:
+            return pending
+        raise HoldResolvedError(status=pending.status)
+    target = pending.destination_account_id if outcome == "posted" else pending.account_id
+    now = now or utcnow()
+    posted = transfer(session, debit=pending.escrow_account_id, credit=target,
+                      amount=pending.amount, key=key, hold_id=pending.id, now=now, **details)
+    pending.status, pending.outcome_transfer_id, pending.resolved_at = outcome, posted.id, now
+    session.connection().execute(_ADD_HELD, {"h_id": pending.account_id,
+                                             "h_delta": -pending.amount})
+    session.flush()
+    _expire_cached(session, Account, (pending.account_id,))
+    return pending
+
+
+def due_holds(session, now, limit=500):
+    """Ids of pending holds whose time has run out, oldest first."""
+    stmt = (select(Hold.id).where(Hold.status == "pending", Hold.expires_at <= now)
+            .order_by(Hold.expires_at, Hold.id).limit(limit))
+    return list(session.scalars(stmt))
+
+
+# Reversals ---------------------------------------------------------------------------
+
+def reverse(session, transfer_id, *, key, reason, actor_id, proxy_id=None, now=None):
+    """Post the mirror of a transfer, naming it; at most once per original.
+
+    Refuses reversals of reversals and of hold movements (void or refund those instead),
+    a missing reason or staff member, and a reversal that would overdraw.
+    """
+    rules.ensure_reason_and_actor(reason, actor_id)
+    original = session.get(Transfer, transfer_id)
+    if original is None or original.reverses_id is not None or original.hold_id is not None:
+        raise NotReversibleError()
+    lock_accounts(session, (original.debit_account_id, original.credit_account_id))
+    earlier = session.scalar(select(Transfer).where(Transfer.reverses_id == original.id))
+    if earlier is not None:
+        if earlier.key == key:
+            return Posted(earlier.id, key, earlier.ledger, earlier.amount,
+                          earlier.debit_account_id, earlier.credit_account_id, created=False)
+        raise AlreadyReversedError()
+    return transfer(session, debit=original.credit_account_id,
+                    credit=original.debit_account_id, amount=original.amount, key=key,
+                    kind="reverse", reason=reason, actor_id=actor_id, proxy_id=proxy_id,
+                    ref_type=original.ref_type, ref_id=original.ref_id,
+                    reverses_id=original.id, now=now)

@@ -1,0 +1,1 @@
+"""Partner shops: offers, vouchers, scanning, redemption and settlement."""

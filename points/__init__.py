@@ -1,0 +1,74 @@
+"""The Flask application: ``create_app(config=None)`` wires extensions, blueprints,
+error handlers and CLI commands."""
+import logging
+from pathlib import Path
+
+from flask import Flask, g, request, session as http_session
+from flask_login import current_user
+
+import ledger
+from points.config import ROOT, Config
+from points.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+
+def create_app(config=None):
+    app = Flask(__name__, template_folder=str(ROOT / "templates"),
+                static_folder=str(ROOT / "static"), instance_relative_config=False)
+    app.config.from_object(config or Config())
+    Path(app.config["INSTANCE_PATH"]).mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=logging.INFO)
+    _init_extensions(app)
+    _register_blueprints(app)
+    from points import cli, errors
+
+    errors.register(app)
+    cli.register(app)
+    return app
+
+
+def _init_extensions(app):
+    import points.models  # noqa: F401  (every table on the one metadata)
+    from points.auth import passwords
+
+    db.init_app(app)
+    with app.app_context():
+        ledger.install(db.engine)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "web.sign_in"
+    login_manager.login_message = None
+    passwords.configure(app.config["PASSWORD_TIME_COST"], app.config["PASSWORD_MEMORY_COST"])
+    app.jinja_env.add_extension("jinja2.ext.i18n")
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
+
+
+def _register_blueprints(app):
+    from points import api
+    from points.web import template_globals
+    from points.web.views import bp as web_bp
+    from points.health import bp as health_bp
+
+    app.register_blueprint(health_bp)
+    app.register_blueprint(web_bp)
+    api.register(app)
+    for blueprint in app.blueprints.values():
+        if blueprint.name.startswith("api_"):
+            csrf.exempt(blueprint)
+    app.context_processor(template_globals)
+
+
+def select_locale():
+    """Pages: the language the person chose (cookie), else Chinese. API: Accept-Language."""
+    languages = ("zh_Hans_CN", "en")
+    if request.path.startswith("/api/"):
+        best = request.accept_languages.best_match(["zh", "zh-CN", "en"])
+        return "en" if best == "en" else "zh_Hans_CN"
+    chosen = request.cookies.get("lang") or http_session.get("lang")
+    if chosen in languages:
+        return chosen
+    if current_user and getattr(current_user, "language", None) in languages:
+        return current_user.language
+    return "zh_Hans_CN"

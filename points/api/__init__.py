@@ -1,0 +1,71 @@
+"""The JSON API under ``/api/v1``: flask-smorest, bearer tokens, one error shape.
+
+Later features add their own ``Blueprint`` (``points.api.Blueprint``) and register it in
+``register``. The API authenticates by bearer token only, never by the session cookie, so
+it needs no CSRF token and a page's cookie cannot act through it.
+"""
+from functools import wraps
+
+from flask import g, request
+from flask_smorest import Api as SmorestApi
+from flask_smorest import Blueprint  # noqa: F401  (re-exported for feature packages)
+
+from points import errors
+from points.auth.errors import TokenInvalidError
+from points.errors import ForbiddenError
+from points.extensions import db
+from points.tenancy import set_scope
+from points.timeutil import utcnow
+
+
+class Api(SmorestApi):
+    def handle_http_exception(self, error):
+        # Our one error shape, and the Allow header smorest would drop from a 405.
+        return errors.handle_http_error(error)
+
+
+api = Api()
+
+
+class NotSignedInError(TokenInvalidError):
+    code = "not_signed_in"
+    message = "请先登录"
+
+
+def bearer_token():
+    header = request.headers.get("Authorization", "")
+    scheme, _, raw = header.partition(" ")
+    return raw.strip() if scheme.lower() == "bearer" and raw.strip() else None
+
+
+def token_required(*allowed_roles):
+    """Authenticate the bearer token, scope the session to the user's community,
+    and refuse roles not in ``allowed_roles`` (none given: any signed-in user)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            from points.auth.services import user_for_token
+
+            raw = bearer_token()
+            if raw is None:
+                raise NotSignedInError()
+            g.user = user_for_token(db.session, raw, utcnow())
+            set_scope(db.session, g.user.community_id)
+            if allowed_roles and g.user.role not in allowed_roles:
+                raise ForbiddenError()
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def register(app):
+    api.init_app(app, spec_kwargs={"info": {"description": "积分超市: 社区志愿积分超市的 JSON API"}})
+    api.spec.components.security_scheme(
+        "bearer", {"type": "http", "scheme": "bearer", "description": "POST /api/v1/auth/token"})
+    from points.api.auth import blp as auth_blp
+
+    for blueprint in (auth_blp,):
+        api.register_blueprint(blueprint)

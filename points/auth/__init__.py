@@ -1,0 +1,1 @@
+"""People, roles, sign-in, API tokens and 亲情代理 (family proxies)."""

@@ -1,0 +1,9 @@
+"""Command-line commands: ``flask --app wsgi demo``, ``flask --app wsgi ledger …``."""
+
+
+def register(app):
+    from points.demo import demo_command
+    from points.ledger_cli import ledger_group
+
+    app.cli.add_command(demo_command)
+    app.cli.add_command(ledger_group)

@@ -1,0 +1,1 @@
+"""Communities (社区) and their grids (网格)."""

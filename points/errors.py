@@ -1,0 +1,146 @@
+"""The one table from exceptions to HTTP statuses, and the handlers that use it.
+
+JSON requests (``/api/…``, or asking for JSON) get ``{"error": {"code", "message"}}``;
+pages get ``templates/errors/<status>.html`` or, for a domain refusal on a form, a flash
+and a redirect back. No handler ever shows a stack trace.
+"""
+import logging
+
+from flask import flash, jsonify, redirect, render_template, request
+from flask_babel import gettext
+from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from ledger.errors import DomainError, N_
+
+log = logging.getLogger(__name__)
+
+# code → status; domain errors not listed here are refusals of valid input: 422.
+STATUS_BY_CODE = {
+    "not_found": 404,
+    "account_not_found": 404,
+    "hold_not_found": 404,
+    "voucher_not_found": 404,
+    "forbidden": 403,
+    "wrong_shop": 403,
+    "not_signed_in": 401,
+    "bad_credentials": 401,
+    "token_invalid": 401,
+    "already_exists": 409,
+    "idempotency_conflict": 422,
+    "hold_already_resolved": 409,
+    "already_reversed": 409,
+    "voucher_already_redeemed": 409,
+    "voucher_expired": 410,
+    "voucher_cancelled": 410,
+    "insufficient_points": 422,
+}
+
+HTTP_MESSAGES = {
+    400: N_("请求格式不正确"),
+    401: N_("请先登录"),
+    403: N_("您没有权限进行这个操作"),
+    404: N_("找不到这个页面或记录"),
+    405: N_("不支持这种请求方式"),
+    409: N_("与当前状态冲突"),
+    410: N_("已失效"),
+    413: N_("上传的内容太大了"),
+    415: N_("不支持的内容类型"),
+    422: N_("填写的内容有误"),
+    429: N_("操作太频繁，请稍后再试"),
+    500: N_("系统出了点问题，请稍后再试"),
+    503: N_("服务暂时不可用"),
+}
+HTTP_CODES = {400: "bad_request", 401: "not_signed_in", 403: "forbidden", 404: "not_found",
+              405: "method_not_allowed", 409: "conflict", 410: "gone",
+              413: "too_large", 415: "unsupported_media_type", 422: "invalid_input",
+              429: "too_many_requests", 500: "internal_error", 503: "unavailable"}
+
+
+class NotFoundError(DomainError):
+    code = "not_found"
+    message = N_("找不到这个页面或记录")
+
+
+class ForbiddenError(DomainError):
+    code = "forbidden"
+    message = N_("您没有权限进行这个操作")
+
+
+def status_for(error):
+    return STATUS_BY_CODE.get(error.code, 422)
+
+
+def wants_json():
+    if request.path.startswith("/api/") or request.path == "/healthz":
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json" and not request.accept_mimetypes["text/html"]
+
+
+def error_body(code, message, **extra):
+    return {"error": {"code": code, "message": message, **extra}}
+
+
+def translated(error):
+    return gettext(error.message, **error.params) if error.params else gettext(error.message)
+
+
+def handle_domain_error(error):
+    status = status_for(error)
+    if wants_json():
+        return jsonify(error_body(error.code, translated(error))), status
+    if request.method == "POST" and status in (409, 410, 422):
+        flash(translated(error), "error")
+        return redirect(request.referrer or request.path)
+    return render_error(status, translated(error))
+
+
+def handle_validation_error(error):
+    if wants_json():
+        body = error_body("invalid_input", gettext(HTTP_MESSAGES[422]), fields=error.messages)
+        return jsonify(body), 422
+    return render_error(422, gettext(HTTP_MESSAGES[422]))
+
+
+def handle_http_error(error):
+    status = error.code or 500
+    response = error.get_response()
+    if wants_json():
+        fields = _webargs_messages(error)
+        extra = {"fields": fields} if fields else {}
+        code = HTTP_CODES.get(status, "http_error")
+        body = error_body(code, gettext(HTTP_MESSAGES.get(status, HTTP_MESSAGES[400])), **extra)
+        json_response = jsonify(body)
+        json_response.status_code = status
+        for header in ("Allow", "Retry-After", "WWW-Authenticate"):
+            if header in response.headers:
+                json_response.headers[header] = response.headers[header]
+        return json_response
+    rendered = render_error(status, gettext(HTTP_MESSAGES.get(status, HTTP_MESSAGES[400])))
+    for header in ("Allow", "Retry-After"):
+        if header in response.headers:
+            rendered[2][header] = response.headers[header]
+    return rendered
+
+
+def _webargs_messages(error):
+    data = getattr(error, "data", None) or {}
+    return data.get("messages")
+
+
+def handle_unexpected(error):
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return handle_http_error(InternalServerError())
+
+
+def render_error(status, message):
+    template = f"errors/{status}.html" if status in (403, 404, 500) else "errors/error.html"
+    return render_template(template, status=status, message=message), status, {}
+
+
+def register(app):
+    app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(ValidationError, handle_validation_error)
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(Exception, handle_unexpected)

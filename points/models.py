@@ -1,0 +1,6 @@
+"""Imports every model so that ``db.metadata`` holds every table (Alembic, create_all)."""
+from ledger.models import Account, Entry, Hold, Transfer  # noqa: F401
+from merchants.models import Merchant  # noqa: F401
+from points.auth.models import ApiToken, GridAssignment, ProxyGrant, User  # noqa: F401
+from points.communities.models import Community, Grid  # noqa: F401
+from points.households.models import Household  # noqa: F401
