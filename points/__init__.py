@@ -29,12 +29,14 @@ def create_app(config=None):
 def _init_extensions(app):
     import points.models  # noqa: F401  (every table on the one metadata)
     from points.auth import passwords
+    from points.i18n import compile_catalogues
 
     db.init_app(app)
     with app.app_context():
         ledger.install(db.engine)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
+    compile_catalogues(app.config["BABEL_TRANSLATION_DIRECTORIES"])
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
     login_manager.init_app(app)
@@ -50,9 +52,11 @@ def _register_blueprints(app):
     from points.web import template_globals
     from points.web.views import bp as web_bp
     from points.health import bp as health_bp
+    from points.residents.views import bp as residents_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(web_bp)
+    app.register_blueprint(residents_bp)
     api.register(app)
     for blueprint in app.blueprints.values():
         if blueprint.name.startswith("api_"):

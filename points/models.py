@@ -4,3 +4,4 @@ from merchants.models import Merchant  # noqa: F401
 from points.auth.models import ApiToken, GridAssignment, ProxyGrant, User  # noqa: F401
 from points.communities.models import Community, Grid  # noqa: F401
 from points.households.models import Household  # noqa: F401
+from points.residents.models import ResidentProfile  # noqa: F401

@@ -6,9 +6,10 @@ it needs no CSRF token and a page's cookie cannot act through it.
 """
 from functools import wraps
 
-from flask import g, request
+from flask import abort, g, request
 from flask_smorest import Api as SmorestApi
-from flask_smorest import Blueprint  # noqa: F401  (re-exported for feature packages)
+from flask_smorest import Blueprint as SmorestBlueprint
+from webargs.flaskparser import FlaskParser, is_json_request
 
 from points import errors
 from points.auth.errors import TokenInvalidError
@@ -25,6 +26,21 @@ class Api(SmorestApi):
 
 
 api = Api()
+
+
+class JsonBodyParser(FlaskParser):
+    """A JSON body sent as anything but JSON is 415, not a 422 of "missing" fields."""
+
+    def _raw_load_json(self, req):
+        if req.content_length and not is_json_request(req):
+            abort(415)
+        return super()._raw_load_json(req)
+
+
+class Blueprint(SmorestBlueprint):
+    """The API's blueprint: feature packages use this one (``points.api.Blueprint``)."""
+
+    ARGUMENTS_PARSER = JsonBodyParser()
 
 
 class NotSignedInError(TokenInvalidError):
@@ -61,7 +77,14 @@ def token_required(*allowed_roles):
     return decorator
 
 
+def end_scope(_error=None):
+    """The scope lives on the session, and the session as long as the app context; a
+    request that shares its context (tests, a task making requests) must not leave it."""
+    set_scope(db.session, None)
+
+
 def register(app):
+    app.teardown_request(end_scope)
     api.init_app(app, spec_kwargs={"info": {"description": "积分超市: 社区志愿积分超市的 JSON API"}})
     api.spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer", "description": "POST /api/v1/auth/token"})

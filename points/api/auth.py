@@ -26,6 +26,7 @@ def create_token(data):
 @blp.delete("/auth/token")
 @token_required()
 @blp.response(204)
+@blp.doc(security=[{"bearer": []}])
 def revoke_token():
     """Revoke the token used for this request (sign out)."""
     services.revoke_token(db.session, raw=bearer_token(), now=utcnow())

@@ -1,4 +1,6 @@
 """The roles and what they group into."""
+from ledger.errors import N_
+
 RESIDENT = "resident"
 MERCHANT_CLERK = "merchant_clerk"
 MERCHANT_OWNER = "merchant_owner"
@@ -16,11 +18,11 @@ OFFICE_ROLES = frozenset({STAFF, ADMIN, DISTRICT_ADMIN})
 WALLET_ROLES = frozenset({RESIDENT, MERCHANT_CLERK, MERCHANT_OWNER})
 
 ROLE_LABELS = {
-    RESIDENT: "居民",
-    MERCHANT_CLERK: "商户店员",
-    MERCHANT_OWNER: "商户店主",
-    GRID_WORKER: "网格员",
-    STAFF: "社区工作人员",
-    ADMIN: "社区管理员",
-    DISTRICT_ADMIN: "街道/区管理员",
+    RESIDENT: N_("居民"),
+    MERCHANT_CLERK: N_("商户店员"),
+    MERCHANT_OWNER: N_("商户店主"),
+    GRID_WORKER: N_("网格员"),
+    STAFF: N_("社区工作人员"),
+    ADMIN: N_("社区管理员"),
+    DISTRICT_ADMIN: N_("街道/区管理员"),
 }

@@ -1,5 +1,5 @@
 """HTML pages: sign-in, the home page of each role, language and elder mode."""
-from flask import request
+from flask import current_app, request
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -18,4 +18,10 @@ def template_globals():
         "mask_name": mask_name,
         "mask_phone": mask_phone,
         "user": current_user,
+        "has_endpoint": has_endpoint,
     }
+
+
+def has_endpoint(name):
+    """Whether a page exists yet, so navigation links only to pages that do."""
+    return name in current_app.view_functions

@@ -55,7 +55,7 @@ def sign_in():
             if user.must_change_password:
                 return redirect(url_for("web.change_password"))
             return redirect(safe_next(url_for(home_endpoint(user))))
-    return render_template("auth/sign_in.html", form=form), 200 if request.method == "GET" else 200
+    return render_template("auth/sign_in.html", form=form)
 
 
 @bp.post("/sign-out")
@@ -100,9 +100,13 @@ def set_elder_mode(state):
 @bp.get("/home")
 @require_role(*roles.WALLET_ROLES)
 def resident_home():
+    from points.residents.switching import current_acting
     from points.web.home import resident_summary
 
-    return render_template("resident/home.html", summary=resident_summary(db.session, current_user))
+    # A 亲情代理 proxy who switched to a family member sees that person's points.
+    acting = current_acting(db.session, current_user)
+    return render_template("resident/home.html", acting=acting,
+                           summary=resident_summary(db.session, acting.resident))
 
 
 @bp.get("/merchant")
