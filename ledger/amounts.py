@@ -55,6 +55,8 @@ def points_to_cny(points, points_per_yuan=DEFAULT_POINTS_PER_YUAN):
 
     539,900 points at 50 per yuan are ¥10,798.00; 12,345 points are ¥246.90.
     """
+    if any(isinstance(value, float) for value in (points, points_per_yuan)):
+        raise InvalidAmountError(points)
     rate = Decimal(points_per_yuan)
     if not rate.is_finite() or rate <= ZERO:
         raise InvalidAmountError(points_per_yuan)

@@ -38,6 +38,11 @@ class LedgerMismatchError(LedgerError):
     message = N_("积分和人民币不能互相转账")
 
 
+class CrossCommunityError(LedgerError):
+    code = "cross_community"
+    message = N_("不能在两个社区的账户之间转账")
+
+
 class SameAccountError(LedgerError):
     code = "same_account"
     message = N_("不能转给同一个账户")

@@ -99,12 +99,13 @@ def transfer(session, *, debit, credit, amount, key, kind, reason="", actor_id=N
         raise AccountNotFoundError()
     source, target = locked[debit], locked[credit]
     rules.ensure_same_ledger(source, target)
+    rules.ensure_same_community(source, target)
     amount = parse_amount(amount, source.ledger)
     try:
         rules.ensure_can_debit(source, amount)
     except InsufficientPointsError:
         # A replay of a transfer that emptied the account is not a refusal.
-        replayed = _replayed(session, key, debit, credit, amount)
+        replayed = _replayed(session, key, debit, credit, amount, kind)
         if replayed is None:
             raise
         return replayed
@@ -121,7 +122,7 @@ def transfer(session, *, debit, credit, amount, key, kind, reason="", actor_id=N
             raise AlreadyReversedError() from None
         raise
     if transfer_id is None:
-        replayed = _replayed(session, key, debit, credit, amount)
+        replayed = _replayed(session, key, debit, credit, amount, kind)
         if replayed is None:
             raise IdempotencyConflictError()
         return replayed
@@ -136,12 +137,13 @@ def transfer(session, *, debit, credit, amount, key, kind, reason="", actor_id=N
     return Posted(transfer_id, key, source.ledger, amount, debit, credit, created=True)
 
 
-def _replayed(session, key, debit, credit, amount):
+def _replayed(session, key, debit, credit, amount, kind):
     """The first result posted under ``key`` (None if there is none)."""
     existing = session.connection().execute(_FIND_BY_KEY, {"key": key}).first()
     if existing is None:
         return None
-    if not rules.is_same_request(existing, debit_id=debit, credit_id=credit, amount=amount):
+    if not rules.is_same_request(existing, debit_id=debit, credit_id=credit, amount=amount,
+                                 kind=kind):
         raise IdempotencyConflictError()
     return Posted(existing.id, key, existing.ledger, existing.amount,
                   existing.debit_account_id, existing.credit_account_id, created=False)

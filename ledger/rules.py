@@ -1,5 +1,6 @@
 """Pure checks on ledger values: one rule each, no database."""
 from ledger.errors import (
+    CrossCommunityError,
     InsufficientPointsError,
     LedgerMismatchError,
     ReasonRequiredError,
@@ -18,6 +19,12 @@ def ensure_same_ledger(debit, credit):
         raise LedgerMismatchError()
 
 
+def ensure_same_community(debit, credit):
+    """Every community's books balance on their own (the sharding key, docs/SCALING)."""
+    if debit.community_id != credit.community_id:
+        raise CrossCommunityError()
+
+
 def ensure_can_debit(account, amount):
     """A user account may not go below zero; system accounts may (issuance)."""
     if not account.allow_negative and account.balance < amount:
@@ -32,10 +39,11 @@ def ensure_reason_and_actor(reason, actor_id):
         raise ReasonRequiredError()
 
 
-def is_same_request(existing, *, debit_id, credit_id, amount):
+def is_same_request(existing, *, debit_id, credit_id, amount, kind):
     """A replayed idempotency key must describe the same movement."""
     return (
-        existing.debit_account_id == debit_id
+        existing.kind == kind
+        and existing.debit_account_id == debit_id
         and existing.credit_account_id == credit_id
         and existing.amount == amount
     )

@@ -18,10 +18,19 @@ def merchant_summary(session, user):
 
 
 def staff_summary(session, user):
-    residents = select(func.count()).select_from(User).where(User.role == roles.RESIDENT)
+    """Counts of the community; a grid worker's counts cover their own grids only."""
+    households = select(func.count()).select_from(Household)
+    residents = (select(func.count()).select_from(User).join(Household, User.household_id == Household.id)
+                 .where(User.role == roles.RESIDENT))
+    grids = select(func.count()).select_from(Grid)
+    if user.role == roles.GRID_WORKER:
+        own = [grid.id for grid in user.grids]
+        households = households.where(Household.grid_id.in_(own))
+        residents = residents.where(Household.grid_id.in_(own))
+        grids = grids.where(Grid.id.in_(own))
     return {
         "residents": session.scalar(residents),
-        "households": session.scalar(select(func.count()).select_from(Household)),
-        "grids": session.scalar(select(func.count()).select_from(Grid)),
+        "households": session.scalar(households),
+        "grids": session.scalar(grids),
         "merchants": session.scalar(select(func.count()).select_from(Merchant)),
     }

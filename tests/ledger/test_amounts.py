@@ -91,3 +91,9 @@ def test_conversion_refuses_a_rate_that_is_not_positive(rate):
 def test_format_amount_gives_the_strings_clients_see():
     assert ledger.format_amount(Decimal("1234")) == "1234"
     assert ledger.format_amount(Decimal("12.3"), ledger.CNY) == "12.30"
+
+
+@pytest.mark.parametrize("points, rate", [(100.0, "50"), (100, 50.0)])
+def test_conversion_refuses_floats(points, rate):
+    with pytest.raises(InvalidAmountError):
+        ledger.points_to_cny(points, rate if isinstance(rate, float) else Decimal(rate))

@@ -6,6 +6,7 @@ import pytest
 import ledger
 from ledger.errors import (
     AccountNotFoundError,
+    CrossCommunityError,
     IdempotencyConflictError,
     InsufficientPointsError,
     LedgerMismatchError,
@@ -13,7 +14,7 @@ from ledger.errors import (
     SameAccountError,
 )
 from ledger.verify import verify
-from tests.ledger.book import snapshot
+from tests.ledger.book import Book, snapshot
 
 
 def _transfer(session, debit, credit, amount, key="k1", kind="spend"):
@@ -28,6 +29,24 @@ def test_transfer_debits_one_account_and_credits_the_other(session, book, funded
     assert posted.created and posted.amount == Decimal("30") and posted.ledger == ledger.POINTS
     assert (book.balance(resident), book.balance(merchant)) == (Decimal("70"), Decimal("30"))
     assert verify(session) == []
+
+
+def test_transfer_between_two_communities_is_refused_and_moves_nothing(session, book, funded):
+    resident, _ = funded
+    elsewhere = Book(session, community_id=2).account(7)
+    before = snapshot(session)
+    with pytest.raises(CrossCommunityError):
+        _transfer(session, resident, elsewhere, "10")
+    assert snapshot(session) == before
+
+
+def test_replayed_key_with_another_kind_is_a_conflict_and_moves_nothing(session, book, funded):
+    resident, merchant = funded
+    _transfer(session, resident, merchant, "10", key="same", kind="spend")
+    before = snapshot(session)
+    with pytest.raises(IdempotencyConflictError):
+        _transfer(session, resident, merchant, "10", key="same", kind="refund")
+    assert snapshot(session) == before
 
 
 def test_transfer_across_ledgers_is_refused_and_moves_nothing(session, book, funded):

@@ -1,0 +1,17 @@
+"""What the staff home page counts: the community, or a grid worker's own grids."""
+from points.web.home import staff_summary
+from tests.factories import make_community, make_grid, make_household, make_resident, make_user
+
+
+def test_grid_worker_counts_only_their_own_grids(db):
+    community = make_community(db.session)
+    own, other = make_grid(db.session, community), make_grid(db.session, community)
+    make_resident(db.session, community, household=make_household(db.session, community, own))
+    for _ in range(2):
+        make_resident(db.session, community, household=make_household(db.session, community, other))
+    worker = make_user(db.session, community, "grid_worker", grids=[own])
+    staff = make_user(db.session, community, "staff")
+    assert staff_summary(db.session, worker) | {"merchants": 0} == {
+        "residents": 1, "households": 1, "grids": 1, "merchants": 0}
+    assert staff_summary(db.session, staff)["residents"] == 3
+    assert staff_summary(db.session, staff)["grids"] == 2
