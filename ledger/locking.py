@@ -43,17 +43,14 @@ def _sqlite_begin(connection):
     connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
-def is_write_transaction(session):
-    connection = session.connection()
-    return bool(connection.get_execution_options().get(WRITE_OPTION))
-
-
 @contextmanager
 def write_transaction(session):
     """Run the block as one write transaction: commit on success, roll back on any error.
 
-    A read transaction the session had open (a request that loaded the current user) is
-    ended first, so that the write transaction starts fresh and, on SQLite, immediately.
+    On SQLite, a read transaction the session had open (a request that loaded the current
+    user) is ended first, so that the write transaction starts with BEGIN IMMEDIATE. On
+    PostgreSQL (READ COMMITTED, every check made after its row lock) the open transaction
+    simply becomes the write transaction: no second connection checkout and ping.
     Nested use joins the outer transaction.
     """
     session = real_session(session)
@@ -62,9 +59,10 @@ def write_transaction(session):
         return
     if session.new or session.dirty or session.deleted:
         raise RuntimeError("unsaved changes before a write transaction; they would be committed")
-    if session.in_transaction():
-        session.rollback()
-    session.connection(execution_options={WRITE_OPTION: True})
+    if session.get_bind().dialect.name == "sqlite":
+        if session.in_transaction():
+            session.rollback()
+        session.connection(execution_options={WRITE_OPTION: True})
     session.info[WRITE_OPTION] = True
     try:
         yield session
