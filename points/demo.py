@@ -200,7 +200,7 @@ def demo_command():
         click.echo(f"已创建演示社区：北新社区（{CODE}）")
     else:
         click.echo(f"演示社区北新社区（{CODE}）已经存在，没有做任何更改。")
-    click.echo(f"登录地址：{URL}（先运行 flask --app wsgi run）")
+    click.echo(f"登录地址：{URL}（服务启动后打开；make run 会自动启动）")
     click.echo(f"所有演示账号的密码：{PASSWORD}")
     for line in sign_in_lines():
         click.echo(line)
