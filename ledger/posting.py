@@ -6,10 +6,10 @@ insert of both entries, so a transfer costs about as many round trips as hand-wr
 """
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, case, insert, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.util import identity_key
 
 from ledger import rules
@@ -24,8 +24,18 @@ from ledger.errors import (
     InsufficientPointsError,
     NotReversibleError,
 )
-from ledger.locking import ensure_in_write_transaction, lock_accounts
+from ledger import driver
+from ledger.locking import _lock_accounts_statement, ensure_in_write_transaction, lock_accounts
 from ledger.models import Account, Entry, Hold, Transfer, utcnow
+
+
+class _Locked(NamedTuple):
+    id: int
+    balance: Decimal
+    held: Decimal
+    allow_negative: bool
+    ledger: str
+    community_id: int
 
 
 @dataclass(frozen=True)
@@ -81,6 +91,33 @@ _INSERT_ENTRIES = insert(Entry).from_select(
     list(_ENTRY_BINDS), union_all(_entry_row("debit"), _entry_row("credit")))
 _FIND_BY_KEY = select(Transfer).where(Transfer.key == bindparam("key"))
 
+_TRANSFER_COLUMNS = ("community_id", "ledger", "key", "kind", "amount", "debit_account_id",
+                     "credit_account_id", "reason", "actor_id", "proxy_id", "ref_type",
+                     "ref_id", "reverses_id", "hold_id", "created_at")
+_AMOUNT, _MOMENT = Account.__table__.c.balance.type, Transfer.__table__.c.created_at.type
+
+
+def _prepared_statements(dialect):
+    """The hot path's statements compiled for ``dialect`` (see ledger/driver.py)."""
+    name = dialect.name
+    return {
+        "lock": driver.Prepared(_lock_accounts_statement(2), dialect, {},
+                                result_types=(None, _AMOUNT, _AMOUNT, None, None, None)),
+        "insert_transfer": driver.Prepared(
+            _INSERT_TRANSFER[name], dialect, {"amount": _AMOUNT, "created_at": _MOMENT},
+            column_keys=list(_TRANSFER_COLUMNS)),
+        "set_balances": driver.Prepared(_SET_BALANCES, dialect,
+                                        {"debit_after": _AMOUNT, "credit_after": _AMOUNT}),
+        "insert_entries": driver.Prepared(
+            _INSERT_ENTRIES, dialect,
+            {"debit_amount": _AMOUNT, "debit_after": _AMOUNT, "credit_amount": _AMOUNT,
+             "credit_after": _AMOUNT, "created_at": _MOMENT}),
+    }
+
+
+def _hot(session):
+    return driver.prepared("transfer", session.get_bind().dialect.name, _prepared_statements)
+
 
 def transfer(session, *, debit, credit, amount, key, kind, reason="", actor_id=None,
              proxy_id=None, ref_type=None, ref_id=None, reverses_id=None, hold_id=None,
@@ -93,8 +130,11 @@ def transfer(session, *, debit, credit, amount, key, kind, reason="", actor_id=N
     raises ``IdempotencyConflictError``.
     """
     rules.ensure_two_accounts(debit, credit)
-    connection = session.connection()
-    locked = lock_accounts(session, (debit, credit))
+    ensure_in_write_transaction(session)
+    hot = _hot(session)
+    low, high = sorted((debit, credit))
+    locked = {row[0]: _Locked(*row) for row in map(hot["lock"].row, driver.execute(
+        session, hot["lock"], {"id0": low, "id1": high}).fetchall())}
     if len(locked) != 2:
         raise AccountNotFoundError()
     source, target = locked[debit], locked[credit]
@@ -115,21 +155,21 @@ def transfer(session, *, debit, credit, amount, key, kind, reason="", actor_id=N
                   reason=reason or "", actor_id=actor_id, proxy_id=proxy_id, ref_type=ref_type,
                   ref_id=ref_id, reverses_id=reverses_id, hold_id=hold_id, created_at=now)
     try:
-        transfer_id = connection.execute(
-            _INSERT_TRANSFER[connection.dialect.name], params).scalar()
-    except IntegrityError as error:
-        if reverses_id is not None and "reverses_id" in str(error.orig):
+        row = driver.execute(session, hot["insert_transfer"], params).fetchone()
+    except session.get_bind().dialect.dbapi.IntegrityError as error:
+        if reverses_id is not None and "reverses_id" in str(error):
             raise AlreadyReversedError() from None
         raise
+    transfer_id = row[0] if row else None
     if transfer_id is None:
         replayed = _replayed(session, key, debit, credit, amount, kind)
         if replayed is None:
             raise IdempotencyConflictError()
         return replayed
     debit_after, credit_after = source.balance - amount, target.balance + amount
-    connection.execute(_SET_BALANCES, dict(debit_id=debit, debit_after=debit_after,
-                                           credit_id=credit, credit_after=credit_after))
-    connection.execute(_INSERT_ENTRIES, dict(
+    driver.execute(session, hot["set_balances"], dict(
+        debit_id=debit, debit_after=debit_after, credit_id=credit, credit_after=credit_after))
+    driver.execute(session, hot["insert_entries"], dict(
         transfer_id=transfer_id, created_at=now,
         debit_id=debit, debit_amount=-amount, debit_after=debit_after,
         credit_id=credit, credit_amount=amount, credit_after=credit_after))
