@@ -57,6 +57,13 @@ def _register_blueprints(app):
     app.register_blueprint(health_bp)
     app.register_blueprint(web_bp)
     app.register_blueprint(residents_bp)
+    from points.audit.views import bp as audit_bp
+
+    app.register_blueprint(audit_bp)
+    from points.notifications import views as notifications
+
+    app.register_blueprint(notifications.bp)
+    app.context_processor(notifications.template_globals)
     api.register(app)
     for blueprint in app.blueprints.values():
         if blueprint.name.startswith("api_"):

@@ -1,7 +1,9 @@
 """Imports every model so that ``db.metadata`` holds every table (Alembic, create_all)."""
 from ledger.models import Account, Entry, Hold, Transfer  # noqa: F401
 from merchants.models import Merchant  # noqa: F401
+from points.audit.models import AuditEvent  # noqa: F401
 from points.auth.models import ApiToken, GridAssignment, ProxyGrant, User  # noqa: F401
 from points.communities.models import Community, Grid  # noqa: F401
 from points.households.models import Household  # noqa: F401
+from points.notifications.models import Notification  # noqa: F401
 from points.residents.models import ResidentProfile  # noqa: F401

@@ -89,6 +89,7 @@ def register(app):
     api.spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer", "description": "POST /api/v1/auth/token"})
     from points.api.auth import blp as auth_blp
+    from points.api.wallet import blp as wallet_blp
 
-    for blueprint in (auth_blp,):
+    for blueprint in (auth_blp, wallet_blp):
         api.register_blueprint(blueprint)

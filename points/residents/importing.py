@@ -23,7 +23,8 @@ from points.extensions import unit_of_work
 from points.households.models import Household
 from points.residents import errors, rules, sheets
 from points.residents.models import IMPORT, ResidentProfile
-from points.residents.services import ensure_registrar, find_or_create_household, grids_in_reach
+from points.residents.services import (ensure_registrar, find_or_create_household, grids_in_reach,
+                                       record_registration)
 
 MAX_ROWS = 1000
 # Initial passwords are eight random digits that must be changed at first sign-in; no
@@ -197,9 +198,14 @@ def _add_residents(session, actor, community, candidates, hashes, now):
                           created_by_id=actor.id, created_at=now))
     session.add_all(users)
     session.flush()
-    session.add_all(ResidentProfile(community_id=community.id, user_id=user.id, note=candidate.note,
-                                    source=IMPORT, registered_by_id=actor.id, registered_at=now)
-                    for user, candidate in zip(users, candidates))
+    profiles = [ResidentProfile(community_id=community.id, user_id=user.id, note=candidate.note,
+                                source=IMPORT, registered_by_id=actor.id, registered_at=now)
+                for user, candidate in zip(users, candidates)]
+    session.add_all(profiles)
+    households = [session.get(Household, user.household_id) for user in users]
+    for user, household, profile in zip(users, households, profiles):
+        record_registration(session, actor=actor, community=community, user=user,
+                            household=household, profile=profile, now=now)
 
 
 def report_of(candidates, passwords=None):

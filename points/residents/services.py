@@ -12,10 +12,11 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from points.audit import services as audit
 from points.auth import roles
 from points.auth import services as auth_services
 from points.auth.models import GridAssignment, ProxyGrant, User
-from points.auth.rules import normalize_phone
+from points.auth.rules import mask_phone, normalize_phone
 from points.communities.models import Grid
 from points.errors import ForbiddenError, NotFoundError
 from points.extensions import unit_of_work
@@ -103,6 +104,20 @@ def find_or_create_household(session, *, community, grid, address, now):
     return household
 
 
+def registered_values(user, household, profile):
+    """The audit log's picture of a newly registered resident (phone masked: the log
+    outlives the reasons to keep a full number)."""
+    return {"name": user.name, "phone": mask_phone(user.phone), "role": user.role,
+            "household_id": household.id, "address": household.address,
+            "grid_id": household.grid_id, "relation": profile.relation, "source": profile.source}
+
+
+def record_registration(session, *, actor, community, user, household, profile, now):
+    audit.record(session, actor=actor, action="resident.register", obj_type="user",
+                 obj_id=user.id, after=registered_values(user, household, profile),
+                 community_id=community.id, now=now)
+
+
 def register_resident(session, *, actor, community, name, phone, grid_id, address, relation="",
                       now):
     """Register one resident into a grid and household of ``community`` with a random
@@ -120,9 +135,12 @@ def register_resident(session, *, actor, community, name, phone, grid_id, addres
                 session, phone=phone, name=name, role=roles.RESIDENT, password=password,
                 community_id=community.id, household_id=household.id, created_by=actor,
                 must_change_password=True)
-            session.add(ResidentProfile(community_id=community.id, user_id=user.id,
-                                        relation=rules.clean_relation(relation), source=FORM,
-                                        registered_by_id=actor.id, registered_at=now))
+            profile = ResidentProfile(community_id=community.id, user_id=user.id,
+                                      relation=rules.clean_relation(relation), source=FORM,
+                                      registered_by_id=actor.id, registered_at=now)
+            session.add(profile)
+            record_registration(session, actor=actor, community=community, user=user,
+                                household=household, profile=profile, now=now)
     except IntegrityError:
         raise ConcurrentRegistrationError() from None
     return Registration(user=user, password=password)
@@ -201,6 +219,12 @@ def _grant_between(session, resident, proxy):
                                                    ProxyGrant.proxy_id == proxy.id))
 
 
+def grant_values(grant):
+    return {"resident_id": grant.resident_id, "proxy_id": grant.proxy_id,
+            "relation": grant.relation, "granted_by_id": grant.granted_by_id,
+            "created_at": grant.created_at, "revoked_at": grant.revoked_at}
+
+
 def grant_proxy(session, *, actor, community, resident_id, proxy_phone, relation="", now):
     """Let the resident's family member (a signed-up user of the same community, found by
     phone) act for them. A revoked link is renewed; a live one is refused."""
@@ -213,11 +237,16 @@ def grant_proxy(session, *, actor, community, resident_id, proxy_phone, relation
         grant = _grant_between(session, resident, proxy)
         if rules.is_live(grant):
             raise ProxyAlreadyGrantedError(name=proxy.name)
+        before = grant_values(grant) if grant is not None else None
         if grant is None:
             grant = ProxyGrant(resident_id=resident.id, proxy_id=proxy.id)
             session.add(grant)
         grant.relation, grant.granted_by_id = rules.clean_relation(relation), actor.id
         grant.created_at, grant.revoked_at = now, None
+        session.flush()
+        audit.record(session, actor=actor, action="proxy.grant", obj_type="proxy_grant",
+                     obj_id=grant.id, before=before, after=grant_values(grant),
+                     community_id=community.id, now=now)
     return grant
 
 
@@ -230,5 +259,9 @@ def revoke_proxy(session, *, actor, community, grant_id, now):
             raise NotFoundError()
         resident_in_reach(session, actor=actor, community=community, user_id=grant.resident_id)
         if rules.is_live(grant):
+            before = grant_values(grant)
             grant.revoked_at = now
+            audit.record(session, actor=actor, action="proxy.revoke", obj_type="proxy_grant",
+                         obj_id=grant.id, before=before, after=grant_values(grant),
+                         community_id=community.id, now=now)
     return grant
