@@ -122,3 +122,20 @@ def db(app):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def csrf_client(database_url, tmp_path):
+    """A test client of an app with CSRF protection on, as in production: ``(client, session)``."""
+    from points import create_app
+    from points.config import TestConfig
+    from points.extensions import db
+
+    class CsrfTestConfig(TestConfig):
+        WTF_CSRF_ENABLED = True
+
+    app = create_app(CsrfTestConfig(database_url, tmp_path / "csrf-instance"))
+    with app.app_context():
+        yield app.test_client(), db.session
+        db.session.remove()
+        db.engine.dispose()

@@ -245,22 +245,6 @@ def test_page_in_english_when_chosen(client, db):
     assert "Notifications" in html and "No notifications yet." in html
 
 
-@pytest.fixture
-def csrf_client(database_url, tmp_path):
-    from points import create_app
-    from points.config import TestConfig
-    from points.extensions import db
-
-    class CsrfTestConfig(TestConfig):
-        WTF_CSRF_ENABLED = True
-
-    app = create_app(CsrfTestConfig(database_url, tmp_path / "csrf-instance"))
-    with app.app_context():
-        yield app.test_client(), db.session
-        db.session.remove()
-        db.engine.dispose()
-
-
 def csrf_sign_in(client, user):
     form = client.get("/sign-in").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)

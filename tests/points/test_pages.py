@@ -227,22 +227,6 @@ def test_unknown_page_gets_the_friendly_404(client):
     assert "返回首页" in page_text(response)
 
 
-@pytest.fixture
-def csrf_client(database_url, tmp_path):
-    from points import create_app
-    from points.config import TestConfig
-    from points.extensions import db
-
-    class CsrfTestConfig(TestConfig):
-        WTF_CSRF_ENABLED = True
-
-    app = create_app(CsrfTestConfig(database_url, tmp_path / "csrf-instance"))
-    with app.app_context():
-        yield app.test_client(), db.session
-        db.session.remove()
-        db.engine.dispose()
-
-
 def test_sign_in_without_csrf_token_is_refused(csrf_client):
     client, session = csrf_client
     user = factories.make_resident(session)
