@@ -2,6 +2,8 @@
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
+from flask_babel import gettext
+
 from ledger.errors import N_
 from points.timeutil import LOCAL
 
@@ -12,6 +14,34 @@ ACTION_LABELS = {
     "proxy.grant": N_("设置亲情代理"),
     "proxy.revoke": N_("取消亲情代理"),
 }
+
+# Plain words for the keys and coded values that the recorded pictures use.
+FIELD_LABELS = {
+    "name": N_("姓名"), "phone": N_("手机号"), "role": N_("身份"), "household_id": N_("户编号"),
+    "address": N_("门牌/户号"), "grid_id": N_("网格编号"), "relation": N_("与户主关系"),
+    "source": N_("登记方式"), "resident_id": N_("居民编号"), "proxy_id": N_("代办人编号"),
+    "granted_by_id": N_("经办人编号"), "created_at": N_("设置时间"), "revoked_at": N_("取消时间"),
+}
+OBJECT_LABELS = {"user": N_("居民账号"), "proxy_grant": N_("亲情代理")}
+VALUE_LABELS = {
+    ("source", "form"): N_("逐个登记"), ("source", "import"): N_("表格导入"),
+    ("role", "resident"): N_("居民"),
+}
+
+
+def field_label(key):
+    """The key in plain words, translated; an unknown key as it is."""
+    return gettext(FIELD_LABELS[key]) if key in FIELD_LABELS else key
+
+
+def object_label(object_type):
+    return gettext(OBJECT_LABELS[object_type]) if object_type in OBJECT_LABELS else object_type
+
+
+def value_label(key, value):
+    """A coded value in plain words, translated; anything else (user data) untouched."""
+    label = VALUE_LABELS.get((key, value)) if isinstance(value, str) else None
+    return gettext(label) if label else value
 
 
 def jsonable(value):

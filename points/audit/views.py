@@ -43,4 +43,5 @@ def index(community):
     return render_template("staff/audit.html", page=page, community=community, shown=shown,
                            actors=services.actors_of(db.session, community_id=community.id),
                            actions=rules.ACTION_LABELS, action_label=rules.action_label,
+                           field_label=rules.field_label, object_label=rules.object_label, value_label=rules.value_label,
                            local=local)
