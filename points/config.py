@@ -1,6 +1,7 @@
 """Configuration from the environment, with an embedded default (SQLite in instance/)."""
 import os
 import secrets
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,9 +16,17 @@ def instance_secret(instance=INSTANCE):
     path = Path(instance) / "secret_key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32))
+        # Written whole to a private temp file, then linked into place: workers starting
+        # together never read a half-written key, and the first link wins.
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".secret_key.")
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+            os.link(temp, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(temp)
     return path.read_text().strip()
 
 

@@ -34,3 +34,13 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(app, db, database_url):
         pytest.skip("SQLite pragmas only")
     assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
     assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_workers_starting_together_all_get_the_same_whole_secret(tmp_path, monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with ThreadPoolExecutor(16) as pool:
+        keys = set(pool.map(lambda _: instance_secret(tmp_path), range(64)))
+    assert len(keys) == 1 and len(keys.pop()) == 64
+    assert [p.name for p in tmp_path.iterdir()] == ["secret_key"]
