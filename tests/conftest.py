@@ -27,9 +27,9 @@ def _server_engine():
     return create_engine(PG_SERVER, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
 
 
-@pytest.fixture(scope="session")
-def pg_database_url():
-    """A private PostgreSQL database for this pytest process, with every table."""
+def reachable_server():
+    """An autocommit engine on the PostgreSQL server; skips the test when there is none,
+    or fails it when ``JIFEN_REQUIRE_POSTGRES=1``."""
     server = _server_engine()
     try:
         with server.connect() as connection:
@@ -39,6 +39,13 @@ def pg_database_url():
         if REQUIRE_POSTGRES:
             pytest.fail(f"PostgreSQL is required (JIFEN_REQUIRE_POSTGRES=1) but did not answer: {error}")
         pytest.skip(f"PostgreSQL not reachable at {PG_SERVER}")
+    return server
+
+
+@pytest.fixture(scope="session")
+def pg_database_url():
+    """A private PostgreSQL database for this pytest process, with every table."""
+    server = reachable_server()
     name = f"jifen_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     with server.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))

@@ -15,20 +15,7 @@ from sqlalchemy.exc import DBAPIError
 
 import ledger
 from points import config as app_config
-from tests.conftest import BACKENDS, PG_SERVER, REQUIRE_POSTGRES, _server_engine
-
-
-def _reachable_server():
-    server = _server_engine()
-    try:
-        with server.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except Exception as error:  # noqa: BLE001  (any failure means: no server)
-        server.dispose()
-        if REQUIRE_POSTGRES:
-            pytest.fail(f"PostgreSQL is required (JIFEN_REQUIRE_POSTGRES=1) but did not answer: {error}")
-        pytest.skip(f"PostgreSQL not reachable at {PG_SERVER}")
-    return server
+from tests.conftest import BACKENDS, reachable_server
 
 
 @pytest.fixture(params=BACKENDS)
@@ -37,7 +24,7 @@ def empty_database_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'migrated.db'}"
         return
-    server = _reachable_server()
+    server = reachable_server()
     name = f"jifen_mig_{uuid.uuid4().hex[:12]}"
     with server.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
