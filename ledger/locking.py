@@ -108,10 +108,3 @@ def lock_accounts(session, account_ids):
     rows = session.connection().execute(_lock_accounts_statement(len(ids)),
                                         {f"id{n}": id_ for n, id_ in enumerate(ids)})
     return {row.id: row for row in rows}
-
-
-def lock_rows(session, model, ids):
-    """Lock rows of ``model`` by id in ascending order and return them as ORM objects."""
-    ensure_in_write_transaction(session)
-    stmt = select(model).where(model.id.in_(sorted(set(ids)))).order_by(model.id)
-    return list(session.scalars(stmt.with_for_update()))

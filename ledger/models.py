@@ -92,10 +92,6 @@ class Account(Base):
     held: Mapped[object] = mapped_column(Amount, default=ZERO)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    @property
-    def is_user_account(self):
-        return not self.allow_negative
-
     def __repr__(self):
         return f"<Account {self.id} {self.ledger} {self.owner_type}:{self.owner_id}/{self.purpose}>"
 

@@ -216,9 +216,6 @@ def hold(session, *, account, destination, amount, key, kind="hold", expires_at=
     later posted to ``destination`` or voided back, once (``post_hold``/``void_hold``).
     """
     ensure_in_write_transaction(session)
-    existing = find_transfer(session, key)
-    if existing is not None:
-        return _replayed_hold(session, existing, account, amount)
     source = session.get(Account, account)
     if source is None or session.get(Account, destination) is None:
         raise AccountNotFoundError()
@@ -226,7 +223,7 @@ def hold(session, *, account, destination, amount, key, kind="hold", expires_at=
     # Lock before inserting the hold: its foreign keys take KEY SHARE locks on these rows,
     # which deadlock against a concurrent hold's FOR UPDATE on PostgreSQL.
     lock_accounts(session, (account, destination, escrow))
-    existing = find_transfer(session, key)  # posted by a concurrent request meanwhile?
+    existing = find_transfer(session, key)  # a replay, or posted concurrently meanwhile
     if existing is not None:
         return _replayed_hold(session, existing, account, amount)
     now = now or utcnow()

@@ -23,7 +23,3 @@ class Merchant(CommunityScoped, Base):
     # 微消费: the most points one bill may be paid with at this shop.
     per_bill_cap: Mapped[Decimal] = mapped_column(Amount, default=Decimal("500"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    @property
-    def is_active(self):
-        return self.status == "active"

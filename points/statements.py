@@ -65,8 +65,7 @@ def viewed_account(session, user):
             return None
         return find_account(session, community_id=user.community_id,
                             owner_type=wallets.MERCHANT, owner_id=user.merchant_id)
-    return find_account(session, community_id=user.community_id, owner_type=wallets.RESIDENT,
-                        owner_id=user.id)
+    return wallets.find_wallet(session, user)
 
 
 def lifetime_earned(session, account_id):

@@ -17,20 +17,20 @@ def wallet_id(session, user):
                                owner_id=user.id)
 
 
-def household_account_id(session, household):
-    return ledger.open_account(session, community_id=household.community_id,
-                               owner_type=HOUSEHOLD, owner_id=household.id)
-
-
 def merchant_account_id(session, merchant):
     return ledger.open_account(session, community_id=merchant.community_id,
                                owner_type=MERCHANT, owner_id=merchant.id)
 
 
+def find_wallet(session, user):
+    """The user's points account id, or None if it was never opened (reads only)."""
+    return find_account(session, community_id=user.community_id, owner_type=RESIDENT,
+                        owner_id=user.id)
+
+
 def wallet_balance(session, user):
     """Balance and held of the user's wallet; zero when none was opened yet (read-only)."""
-    account = find_account(session, community_id=user.community_id, owner_type=RESIDENT,
-                           owner_id=user.id)
+    account = find_wallet(session, user)
     if account is None:
         return ledger.Balance(ledger.POINTS, ledger.ZERO, ledger.ZERO)
     return ledger.balance_of(session, account)

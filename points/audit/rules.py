@@ -1,11 +1,11 @@
 """Pure rules of the audit log: JSON-safe values, action labels, date filters."""
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from flask_babel import gettext
 
 from ledger.errors import N_
-from points.timeutil import LOCAL
+from points.timeutil import start_of_local_date
 
 MAX_LIMIT = 200
 
@@ -69,16 +69,11 @@ def page_limit(limit):
     return min(max(int(limit or 1), 1), MAX_LIMIT)
 
 
-def start_of(day):
-    """The UTC moment the local (Asia/Shanghai) ``day`` begins."""
-    return datetime.combine(day, time(), tzinfo=LOCAL).astimezone(timezone.utc)
-
-
 def day_range(first_day=None, last_day=None):
     """``(since, until)`` covering the local days from ``first_day`` to ``last_day``
     inclusive; either end may be open (None)."""
-    since = start_of(first_day) if first_day else None
-    until = start_of(last_day + timedelta(days=1)) if last_day else None
+    since = start_of_local_date(first_day) if first_day else None
+    until = start_of_local_date(last_day + timedelta(days=1)) if last_day else None
     return since, until
 
 

@@ -6,7 +6,6 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstra
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ledger.models import Base, utcnow
-from points.auth import roles
 from points.communities.models import Community, Grid
 from points.households.models import Household
 from points.tenancy import CommunityScoped
@@ -50,14 +49,6 @@ class User(CommunityScoped, UserMixin, Base):
     @property
     def is_active(self):  # Flask-Login refuses inactive users
         return self.active
-
-    @property
-    def is_staff(self):
-        return self.role in roles.STAFF_ROLES
-
-    @property
-    def is_merchant(self):
-        return self.role in roles.MERCHANT_ROLES
 
     def __repr__(self):
         return f"<User {self.id} {self.role} {self.phone}>"

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from points.auth import passwords, roles, rules
 from points.auth.errors import BadCredentialsError, PhoneTakenError, TokenInvalidError
-from points.auth.models import ApiToken, ProxyGrant, User
+from points.auth.models import ApiToken, User
 from points.extensions import unit_of_work
 
 
@@ -90,10 +90,3 @@ def revoke_token(session, *, raw, now):
         token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(raw)))
         if token is not None and token.revoked_at is None:
             token.revoked_at = now
-
-
-def proxied_residents(session, user):
-    """Residents this user may act for (亲情代理), not revoked."""
-    stmt = (select(User).join(ProxyGrant, ProxyGrant.resident_id == User.id)
-            .where(ProxyGrant.proxy_id == user.id, ProxyGrant.revoked_at.is_(None)))
-    return list(session.scalars(stmt))

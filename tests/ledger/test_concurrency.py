@@ -4,6 +4,7 @@ On PostgreSQL the row locks (``SELECT … FOR UPDATE``) serialise them; on SQLit
 write transaction (``BEGIN IMMEDIATE``) does.
 """
 import threading
+from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
@@ -20,6 +21,21 @@ from ledger.locking import lock_accounts
 from ledger.verify import verify
 
 THREADS = 16
+
+
+@contextmanager
+def sql_sent(engine):
+    """The statements SQLAlchemy sends through ``engine`` inside the block."""
+    statements = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
 
 
 def _race(engine, action, threads=THREADS):
@@ -163,32 +179,14 @@ def test_posting_holds_while_the_owner_spends_does_not_deadlock(engine, session,
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_lock_accounts_selects_for_update_on_postgresql(engine, session, funded):
-    statements = []
-
-    def capture(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", capture)
-    try:
-        with ledger.write_transaction(session):
-            locked = lock_accounts(session, funded)
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
+    with sql_sent(engine) as statements, ledger.write_transaction(session):
+        locked = lock_accounts(session, funded)
     assert sorted(locked) == sorted(funded)
     assert any("FOR UPDATE" in s and "ledger_accounts" in s for s in statements)
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_write_transactions_begin_immediate_on_sqlite(engine, session, funded):
-    statements = []
-
-    def capture(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", capture)
-    try:
-        with ledger.write_transaction(session):
-            lock_accounts(session, funded)
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
+    with sql_sent(engine) as statements, ledger.write_transaction(session):
+        lock_accounts(session, funded)
     assert statements[0] == "BEGIN IMMEDIATE"
