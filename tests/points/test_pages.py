@@ -248,3 +248,14 @@ def test_sign_in_with_csrf_token_succeeds(csrf_client):
 
     assert response.status_code == 302
     assert response.headers["Location"] == "/home"
+
+
+def test_sign_in_page_is_rate_limited_with_a_translated_page(client, db):
+    resident = factories.make_resident(db.session)
+    attempts = [client.post("/sign-in", data={"phone": resident.phone, "password": "wrong"})
+                for _ in range(21)]
+
+    assert [r.status_code for r in attempts[:20]] == [200] * 20
+    assert attempts[20].status_code == 429
+    assert "Retry-After" in attempts[20].headers
+    assert "操作太频繁，请稍后再试" in attempts[20].get_data(as_text=True)
