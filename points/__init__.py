@@ -63,6 +63,13 @@ def _register_blueprints(app):
     from points.notifications import views as notifications
 
     app.register_blueprint(notifications.bp)
+    from points.activities import checkin_views, views as activities
+    from points.claims import views as claims
+    from points.earning import views as earning
+    from points.inspections import views as inspections
+
+    for feature in (earning, activities, checkin_views, claims, inspections):
+        app.register_blueprint(feature.bp)
     app.context_processor(notifications.template_globals)
     api.register(app)
     for blueprint in app.blueprints.values():

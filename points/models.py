@@ -7,3 +7,7 @@ from points.communities.models import Community, Grid  # noqa: F401
 from points.households.models import Household  # noqa: F401
 from points.notifications.models import Notification  # noqa: F401
 from points.residents.models import ResidentProfile  # noqa: F401
+from points.earning.models import ActivityType, Credit  # noqa: F401
+from points.activities.models import Activity, CheckIn, MemberCard, SignUp  # noqa: F401
+from points.claims.models import Claim, ClaimDecision, ClaimPhoto  # noqa: F401
+from points.inspections.models import Inspection, InspectionScore  # noqa: F401

@@ -90,6 +90,11 @@ def register(app):
         "bearer", {"type": "http", "scheme": "bearer", "description": "POST /api/v1/auth/token"})
     from points.api.auth import blp as auth_blp
     from points.api.wallet import blp as wallet_blp
+    from points.activities.api import blp as activities_blp
+    from points.activities.checkin_api import blp as checkin_blp
+    from points.claims.api import blp as claims_blp
+    from points.inspections.api import blp as inspections_blp
 
-    for blueprint in (auth_blp, wallet_blp):
+    for blueprint in (auth_blp, wallet_blp, activities_blp, checkin_blp, claims_blp,
+                      inspections_blp):
         api.register_blueprint(blueprint)

@@ -1,0 +1,1 @@
+"""Activities (events): publishing, sign-up with a waitlist, QR check-in, attendance."""

@@ -1,0 +1,4 @@
+"""Pages of check-in and attendance (filled in by the feature)."""
+from flask import Blueprint
+
+bp = Blueprint("checkin", __name__)

@@ -1,0 +1,4 @@
+"""Pages of claims (filled in by the feature)."""
+from flask import Blueprint
+
+bp = Blueprint("claims", __name__)

@@ -1,0 +1,183 @@
+"""Use cases of activity types, and ``credit_work``: the one way work becomes points."""
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+import ledger
+from ledger.amounts import ZERO
+from ledger.locking import lock_accounts
+from points import wallets
+from points.audit import services as audit
+from points.earning import rules
+from points.earning.errors import (ActivityTypeNameTakenError, ActivityTypeNotFoundError,
+                                   DailyCapReachedError, MonthlyCapReachedError)
+from points.earning.models import PER_HOUR, PER_PARTICIPATION, ActivityType, Credit
+from points.extensions import unit_of_work
+from points.errors import ForbiddenError
+from points.auth import roles
+
+# The programmes' usual kinds of work; a new community starts with these and edits them.
+DEFAULT_TYPES = (
+    # name, category, unit, points, daily cap, monthly cap, photo, place, second approval above
+    ("环境卫生", "environment", PER_HOUR, "10", "40", "300", True, False, "100"),
+    ("绿化美化", "greening", PER_HOUR, "10", "40", "300", True, False, "100"),
+    ("矛盾调解", "mediation", PER_PARTICIPATION, "20", "40", "200", False, False, "100"),
+    ("敬老助老", "elderly", PER_HOUR, "10", "40", "300", False, False, "100"),
+    ("文明劝导", "civility", PER_HOUR, "8", "32", "200", False, False, "100"),
+    ("安全隐患上报", "hazard", PER_PARTICIPATION, "5", "20", "100", True, True, None),
+)
+RULE_FIELDS = ("name", "category", "unit", "points", "daily_cap", "monthly_cap",
+               "photo_required", "location_required", "second_approval_above", "active")
+
+
+@dataclass
+class Earned:
+    """The credit made (or found: the work was credited before) and whether the caps cut it."""
+
+    credit: Credit | None
+    created: bool
+    cut_by_cap: bool = False
+
+
+def ensure_rule_keeper(actor, community_id):
+    """Office staff and admins of the community set rules; grid workers do not."""
+    if actor.role not in roles.OFFICE_ROLES or actor.community_id not in (None, community_id):
+        raise ForbiddenError()
+
+
+def type_values(activity_type):
+    return {name: getattr(activity_type, name) for name in RULE_FIELDS}
+
+
+def list_types(session, community_id, *, include_inactive=False):
+    stmt = select(ActivityType).where(ActivityType.community_id == community_id)
+    if not include_inactive:
+        stmt = stmt.where(ActivityType.active.is_(True))
+    return list(session.scalars(stmt.order_by(ActivityType.id)))
+
+
+def get_type(session, community_id, type_id):
+    activity_type = session.get(ActivityType, type_id)
+    if activity_type is None or activity_type.community_id != community_id:
+        raise ActivityTypeNotFoundError()
+    return activity_type
+
+
+def save_type(session, *, actor, community_id, values, type_id=None, now):
+    """Create a type, or change one (future credits only), recorded in the audit log
+    with before and after. ``values`` holds ``RULE_FIELDS`` (Decimals, bools, str)."""
+    ensure_rule_keeper(actor, community_id)
+    rules.ensure_valid_rule(**{key: values.get(key) for key in (
+        "points", "unit", "daily_cap", "monthly_cap", "second_approval_above")})
+    try:
+        with unit_of_work(session):
+            if type_id is None:
+                activity_type, before = ActivityType(community_id=community_id, created_at=now), None
+                session.add(activity_type)
+            else:
+                activity_type = get_type(session, community_id, type_id)
+                before, activity_type.updated_at = type_values(activity_type), now
+            for name in RULE_FIELDS:
+                if name in values:
+                    setattr(activity_type, name, values[name])
+            session.flush()
+            audit.record(session, actor=actor, action="activity_type.save" if before else
+                         "activity_type.create", obj_type="activity_type", obj_id=activity_type.id,
+                         before=before, after=type_values(activity_type),
+                         community_id=community_id, now=now)
+    except IntegrityError:
+        raise ActivityTypeNameTakenError(name=values.get("name", "")) from None
+    return activity_type
+
+
+def ensure_default_types(session, community_id, now=None):
+    """Give a community without types the programmes' usual ones (inside a transaction)."""
+    if session.scalar(select(func.count()).select_from(ActivityType)
+                      .where(ActivityType.community_id == community_id)):
+        return
+    for name, category, unit, points, day, month, photo, place, second in DEFAULT_TYPES:
+        session.add(ActivityType(
+            community_id=community_id, name=name, category=category, unit=unit,
+            points=Decimal(points), daily_cap=Decimal(day), monthly_cap=Decimal(month),
+            photo_required=photo, location_required=place,
+            second_approval_above=Decimal(second) if second else None))
+    session.flush()
+
+
+def used_points(session, *, user_id, type_id, first_day, until_day):
+    """Points credited to the person for the type for work on days in [first, until)."""
+    stmt = select(func.coalesce(func.sum(Credit.points), 0)).where(
+        Credit.user_id == user_id, Credit.type_id == type_id,
+        Credit.work_day >= first_day, Credit.work_day < until_day)
+    return Decimal(session.scalar(stmt) or 0)
+
+
+def room_left(session, *, user_id, activity_type, work_day):
+    """``(day_room, month_room)`` the caps still allow (None: no cap)."""
+    first, following = rules.month_bounds(work_day)
+    day_used = used_points(session, user_id=user_id, type_id=activity_type.id,
+                           first_day=work_day, until_day=work_day + timedelta(days=1))
+    month_used = used_points(session, user_id=user_id, type_id=activity_type.id,
+                             first_day=first, until_day=following)
+    return (rules.cap_room(activity_type.daily_cap, day_used),
+            rules.cap_room(activity_type.monthly_cap, month_used))
+
+
+def ensure_within_caps(session, *, user_id, activity_type, work_day, points):
+    """Refuse ``points`` that would take the person over a cap (``CapReachedError``)."""
+    day_room, month_room = room_left(session, user_id=user_id, activity_type=activity_type,
+                                     work_day=work_day)
+    for room, error in ((day_room, DailyCapReachedError), (month_room, MonthlyCapReachedError)):
+        if room is not None and Decimal(points) > room:
+            raise error(type=activity_type.name, remaining=ledger.format_amount(room))
+
+
+def find_credit(session, *, source, source_id, user_id):
+    return session.scalar(select(Credit).where(
+        Credit.source == source, Credit.source_id == source_id, Credit.user_id == user_id))
+
+
+def credit_work(session, *, user, activity_type, source, source_id, work_day, points,
+                hours=None, rate=None, approved_by=None, reason="", over_cap="refuse",
+                proxy_id=None, now):
+    """Credit ``points`` for one piece of work to ``user``'s wallet, exactly once.
+
+    Runs inside the caller's ``unit_of_work``: locks the wallet first, so concurrent
+    credits to one person are counted against the caps one after another. Work already
+    credited returns its credit (``created=False``) and moves nothing. ``over_cap``:
+    ``"refuse"`` raises ``CapReachedError`` (claims: staff adjust and retry);
+    ``"cut"`` credits what the caps still allow, and nothing when no room is left
+    (attendance: the activity happened, the caps decide).
+    """
+    wallet = wallets.wallet_id(session, user)
+    lock_accounts(session, [wallet])
+    existing = find_credit(session, source=source, source_id=source_id, user_id=user.id)
+    if existing is not None:
+        return Earned(existing, created=False)
+    asked = Decimal(points)
+    if over_cap == "refuse":
+        ensure_within_caps(session, user_id=user.id, activity_type=activity_type,
+                           work_day=work_day, points=asked)
+        granted = asked
+    else:
+        granted = rules.capped(asked, *room_left(session, user_id=user.id,
+                                                 activity_type=activity_type, work_day=work_day))
+    if granted <= ZERO:
+        return Earned(None, created=False, cut_by_cap=True)
+    posted = wallets.credit_points(
+        session, account=wallet, community_id=user.community_id, amount=granted,
+        key=f"{source}:{source_id}:{user.id}", kind="earn", reason=reason or activity_type.name,
+        actor_id=approved_by.id if approved_by else None, proxy_id=proxy_id,
+        ref_type=source, ref_id=source_id, now=now)
+    credit = Credit(community_id=user.community_id, user_id=user.id, type_id=activity_type.id,
+                    source=source, source_id=source_id, work_day=work_day, hours=hours,
+                    rate=Decimal(rate if rate is not None else activity_type.points),
+                    unit=activity_type.unit, points=granted, points_before_cap=asked,
+                    transfer_id=posted.transfer_id,
+                    approved_by_id=approved_by.id if approved_by else None, created_at=now)
+    session.add(credit)
+    session.flush()
+    return Earned(credit, created=True, cut_by_cap=granted < asked)
