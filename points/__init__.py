@@ -70,6 +70,9 @@ def _register_blueprints(app):
 
     for feature in (earning, activities, checkin_views, claims, inspections):
         app.register_blueprint(feature.bp)
+    from merchants.views import bp as merchants_bp
+
+    app.register_blueprint(merchants_bp)
     app.context_processor(notifications.template_globals)
     api.register(app)
     for blueprint in app.blueprints.values():

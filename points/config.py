@@ -56,6 +56,10 @@ class Config:
     MAX_CONTENT_LENGTH = 30 * 1024 * 1024
     IMPORT_MAX_BYTES = 5 * 1024 * 1024
     API_TOKEN_TTL = timedelta(days=7)
+    # How long a voucher holds points: an offer's (fetched any day) and an amount's at a
+    # shop (made standing at the till).
+    VOUCHER_ITEM_TTL = timedelta(days=int(os.environ.get("JIFEN_VOUCHER_ITEM_DAYS", "30")))
+    VOUCHER_AMOUNT_TTL = timedelta(minutes=int(os.environ.get("JIFEN_VOUCHER_AMOUNT_MINUTES", "30")))
     # argon2id; defaults of argon2-cffi (about 0.3 s a hash on this machine kind).
     PASSWORD_TIME_COST = 3
     PASSWORD_MEMORY_COST = 65536

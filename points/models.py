@@ -1,6 +1,7 @@
 """Imports every model so that ``db.metadata`` holds every table (Alembic, create_all)."""
 from ledger.models import Account, Entry, Hold, Transfer  # noqa: F401
-from merchants.models import Merchant  # noqa: F401
+from merchants.models import (Coupon, CouponRule, Merchant, Offer, Settlement,  # noqa: F401
+                              Voucher)
 from points.audit.models import AuditEvent  # noqa: F401
 from points.auth.models import ApiToken, GridAssignment, ProxyGrant, User  # noqa: F401
 from points.communities.models import Community, Grid  # noqa: F401

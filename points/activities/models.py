@@ -57,12 +57,17 @@ class Activity(CommunityScoped, Base):
 
 
 class SignUp(CommunityScoped, Base):
-    """One person's place on an activity: signed up, waitlisted (ordered by
-    ``queued_at``, then id) or cancelled. Signing up again reuses the row."""
+    """One person's place on an activity: signed up, waitlisted (ordered by ``queue_no``)
+    or cancelled. Signing up again reuses the row and takes a new, last ``queue_no``.
+
+    ``queue_no`` is handed out under the activity's row lock (the activity's highest plus
+    one), so the order is the order in which sign-ups got the lock, not the order of the
+    clocks of the requests, and a place told to someone never moves back."""
 
     __tablename__ = "signups"
     __table_args__ = (
         UniqueConstraint("activity_id", "user_id", name="signup_once"),
+        UniqueConstraint("activity_id", "queue_no", name="signup_queue_no"),
         CheckConstraint("status IN ('signed_up', 'waitlisted', 'cancelled')", name="signup_status"),
         Index("ix_signups_activity_status", "activity_id", "status", "queued_at"),
     )
@@ -72,6 +77,7 @@ class SignUp(CommunityScoped, Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     proxy_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     status: Mapped[str] = mapped_column(String(12))
+    queue_no: Mapped[int] = mapped_column()
     queued_at: Mapped[datetime] = mapped_column()
     promoted_at: Mapped[datetime | None] = mapped_column()
     cancelled_at: Mapped[datetime | None] = mapped_column()

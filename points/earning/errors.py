@@ -58,3 +58,12 @@ class MonthlyCapReachedError(CapReachedError):
 class AlreadyCreditedError(EarningError):
     code = "already_credited"
     message = N_("这项工作已经记过积分了")
+
+
+class TypeNameMissingError(InvalidRuleError):
+    code = "name_missing"
+    message = N_("请填写活动类型的名称（最多 40 个字）")
+
+
+class UnknownCategoryError(InvalidRuleError):
+    message = N_("请选择一个类别")

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 import ledger
 from ledger.amounts import ZERO
 from ledger.locking import lock_accounts
+from ledger.models import utcnow
 from points import wallets
 from points.audit import services as audit
 from points.earning import rules
@@ -59,8 +60,11 @@ def list_types(session, community_id, *, include_inactive=False):
     return list(session.scalars(stmt.order_by(ActivityType.id)))
 
 
-def get_type(session, community_id, type_id):
-    activity_type = session.get(ActivityType, type_id)
+def get_type(session, community_id, type_id, *, lock=False):
+    """The community's type ``type_id`` (``lock``: FOR UPDATE, to change it), else
+    ``ActivityTypeNotFoundError``."""
+    activity_type = session.get(ActivityType, type_id, with_for_update=lock or None,
+                                populate_existing=lock)
     if activity_type is None or activity_type.community_id != community_id:
         raise ActivityTypeNotFoundError()
     return activity_type
@@ -70,6 +74,8 @@ def save_type(session, *, actor, community_id, values, type_id=None, now):
     """Create a type, or change one (future credits only), recorded in the audit log
     with before and after. ``values`` holds ``RULE_FIELDS`` (Decimals, bools, str)."""
     ensure_rule_keeper(actor, community_id)
+    values = {**values, "name": rules.clean_type_name(values.get("name"))}
+    rules.ensure_known_category(values.get("category", "other"))
     rules.ensure_valid_rule(**{key: values.get(key) for key in (
         "points", "unit", "daily_cap", "monthly_cap", "second_approval_above")})
     try:
@@ -78,7 +84,7 @@ def save_type(session, *, actor, community_id, values, type_id=None, now):
                 activity_type, before = ActivityType(community_id=community_id, created_at=now), None
                 session.add(activity_type)
             else:
-                activity_type = get_type(session, community_id, type_id)
+                activity_type = get_type(session, community_id, type_id, lock=True)
                 before, activity_type.updated_at = type_values(activity_type), now
             for name in RULE_FIELDS:
                 if name in values:
@@ -93,6 +99,34 @@ def save_type(session, *, actor, community_id, values, type_id=None, now):
     return activity_type
 
 
+def set_type_active(session, *, actor, community_id, type_id, active, now):
+    """Stop offering a type for new activities and claims (``active=False``), or offer it
+    again; credits already made keep it. Recorded in the audit log; no change, no event."""
+    ensure_rule_keeper(actor, community_id)
+    with unit_of_work(session):
+        activity_type = get_type(session, community_id, type_id, lock=True)
+        if activity_type.active != active:
+            before = type_values(activity_type)
+            activity_type.active, activity_type.updated_at = active, now
+            audit.record(session, actor=actor, action="activity_type.activate" if active
+                         else "activity_type.deactivate", obj_type="activity_type",
+                         obj_id=activity_type.id, before=before,
+                         after=type_values(activity_type), community_id=community_id, now=now)
+    return activity_type
+
+
+def types_for_page(session, *, community_id, now):
+    """Every type of the community, stopped ones too; a community without any is first
+    given ``DEFAULT_TYPES`` (two first visits at once: one of them makes them)."""
+    if not list_types(session, community_id, include_inactive=True):
+        try:
+            with unit_of_work(session):
+                ensure_default_types(session, community_id, now)
+        except IntegrityError:
+            pass  # another first visit made them a moment ago: list theirs
+    return list_types(session, community_id, include_inactive=True)
+
+
 def ensure_default_types(session, community_id, now=None):
     """Give a community without types the programmes' usual ones (inside a transaction)."""
     if session.scalar(select(func.count()).select_from(ActivityType)
@@ -103,7 +137,8 @@ def ensure_default_types(session, community_id, now=None):
             community_id=community_id, name=name, category=category, unit=unit,
             points=Decimal(points), daily_cap=Decimal(day), monthly_cap=Decimal(month),
             photo_required=photo, location_required=place,
-            second_approval_above=Decimal(second) if second else None))
+            second_approval_above=Decimal(second) if second else None,
+            created_at=now or utcnow()))
     session.flush()
 
 
@@ -176,7 +211,7 @@ def credit_work(session, *, user, activity_type, source, source_id, work_day, po
                     source=source, source_id=source_id, work_day=work_day, hours=hours,
                     rate=Decimal(rate if rate is not None else activity_type.points),
                     unit=activity_type.unit, points=granted, points_before_cap=asked,
-                    transfer_id=posted.transfer_id,
+                    transfer_id=posted.id,
                     approved_by_id=approved_by.id if approved_by else None, created_at=now)
     session.add(credit)
     session.flush()

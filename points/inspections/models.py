@@ -7,8 +7,29 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ledger.amounts import Amount
 from ledger.models import Base, utcnow
+from points.communities.models import Grid
 from points.households.models import Household
 from points.tenancy import CommunityScoped
+
+
+class InspectionPolicy(CommunityScoped, Base):
+    """A community's pass rule and award, when it is not the programme's default (see
+    ``rules.DEFAULT_POLICY``): each item at least ``item_min``, the three together at
+    least ``total_min``, and ``points`` to the household for a pass."""
+
+    __tablename__ = "inspection_policies"
+    __table_args__ = (
+        UniqueConstraint("community_id", name="one_policy"),
+        CheckConstraint("item_min BETWEEN 0 AND 10 AND total_min BETWEEN 0 AND 30",
+                        name="thresholds_in_range"),
+        CheckConstraint("points > 0", name="award_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_min: Mapped[int] = mapped_column()
+    total_min: Mapped[int] = mapped_column()
+    points: Mapped[Decimal] = mapped_column(Amount)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Inspection(CommunityScoped, Base):
@@ -22,6 +43,8 @@ class Inspection(CommunityScoped, Base):
     month: Mapped[str] = mapped_column(String(7))
     inspector_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    grid: Mapped[Grid] = relationship()
 
 
 class InspectionScore(CommunityScoped, Base):
@@ -54,3 +77,8 @@ class InspectionScore(CommunityScoped, Base):
     correction_reason: Mapped[str] = mapped_column(String(200), default="")
 
     household: Mapped[Household] = relationship()
+    inspection: Mapped[Inspection] = relationship()
+
+    @property
+    def total(self):
+        return self.personal + self.home + self.public
