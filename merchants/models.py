@@ -1,8 +1,8 @@
 """A partner shop (商户) of a community."""
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ledger.amounts import Amount
@@ -85,6 +85,11 @@ class Voucher(CommunityScoped, Base):
         Index("ix_vouchers_status_expires", "status", "expires_at"),
         Index("ix_vouchers_merchant_redeemed", "merchant_id", "redeemed_at"),
         Index("ix_vouchers_user_created", "user_id", "created_at"),
+        # A coupon backs at most one live voucher (held or redeemed); a cancelled, expired
+        # or refunded one gives the coupon back, so it may be used again.
+        Index("uq_vouchers_live_coupon", "coupon_id", unique=True,
+              sqlite_where=text("status IN ('held', 'redeemed')"),
+              postgresql_where=text("status IN ('held', 'redeemed')")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -96,7 +101,7 @@ class Voucher(CommunityScoped, Base):
     title: Mapped[str] = mapped_column(String(80))  # what the clerk hands over, as it was
     points: Mapped[Decimal] = mapped_column(Amount)
     funding: Mapped[str] = mapped_column(String(8), default=WALLET)
-    coupon_id: Mapped[int | None] = mapped_column(ForeignKey("coupons.id"), unique=True)
+    coupon_id: Mapped[int | None] = mapped_column(ForeignKey("coupons.id"), index=True)
     hold_id: Mapped[int] = mapped_column(ForeignKey("ledger_holds.id"), unique=True)
     status: Mapped[str] = mapped_column(String(10), default=HELD)
     expires_at: Mapped[datetime] = mapped_column()
@@ -145,6 +150,7 @@ class Coupon(CommunityScoped, Base):
     __table_args__ = (
         UniqueConstraint("rule_id", "month", "user_id", name="coupon_once"),
         CheckConstraint("status IN ('issued', 'used', 'expired')", name="coupon_status"),
+        Index("ix_coupons_status_valid_until", "status", "valid_until"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -188,3 +194,28 @@ class Settlement(CommunityScoped, Base):
     paid_transfer_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_transfers.id"))
 
     merchant: Mapped[Merchant] = relationship()
+
+
+class FundIncome(CommunityScoped, Base):
+    """Money into the community fund (CNY) as the office recorded it: a donation or 义卖
+    (charity sale) income, its source, the day it came in and a note. ``transfer_id`` is
+    the ledger's ``income`` → ``fund`` movement; ``request_key`` (one per form shown)
+    makes a double submission record it once."""
+
+    __tablename__ = "fund_incomes"
+    __table_args__ = (
+        CheckConstraint("kind IN ('donation', 'charity_sale')", name="fund_income_kind"),
+        CheckConstraint("amount_cny > 0", name="fund_income_positive"),
+        UniqueConstraint("community_id", "request_key", name="fund_income_once"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    amount_cny: Mapped[Decimal] = mapped_column(Amount)
+    source: Mapped[str] = mapped_column(String(80))
+    received_on: Mapped[date] = mapped_column()
+    note: Mapped[str] = mapped_column(String(200), default="")
+    request_key: Mapped[str] = mapped_column(String(64))
+    transfer_id: Mapped[int] = mapped_column(ForeignKey("ledger_transfers.id"), unique=True)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -17,6 +17,7 @@ from merchants import errors, rules
 from merchants.models import (CANCELLED, EXPIRED, HELD, REDEEMED, REFUNDED, WALLET,
                               Coupon, Merchant, Offer, Settlement, Voucher)
 from points import codes, wallets
+from points.audit.services import record
 from points.extensions import unit_of_work
 from points.notifications.services import notify
 from points.timeutil import local, start_of_local_date
@@ -79,12 +80,23 @@ def taken_this_month(session, resident, offer, now):
         Voucher.created_at >= first, Voucher.status.in_((HELD, REDEEMED))))
 
 
+def lock_shop_shared(session, merchant_id):
+    """The shop row under a share lock (PostgreSQL ``FOR SHARE``): vouchers at one shop
+    are still made side by side, but a suspension (``FOR UPDATE`` on the same row, then
+    it voids the shop's open vouchers) waits for those being made, and a voucher started
+    after a suspension sees it. Every use case locks in one order (no deadlock): shop,
+    voucher, offer, then the ledger's holds and accounts."""
+    return session.scalar(select(Merchant).where(Merchant.id == merchant_id)
+                          .with_for_update(read=True).execution_options(populate_existing=True))
+
+
 def _reserve_offer(session, *, resident, community_id, offer_id, now):
+    found = session.get(Offer, offer_id)  # merchant_id never changes: read it unlocked
+    if found is None or found.community_id != community_id:
+        raise errors.OfferNotFoundError()
+    merchant = lock_shop_shared(session, found.merchant_id) if found.merchant_id else None
     offer = session.scalar(select(Offer).where(Offer.id == offer_id).with_for_update()
                            .execution_options(populate_existing=True))
-    if offer is None or offer.community_id != community_id:
-        raise errors.OfferNotFoundError()
-    merchant = session.get(Merchant, offer.merchant_id) if offer.merchant_id else None
     rules.ensure_shop_open(merchant)
     rules.ensure_offer_available(offer)
     rules.ensure_within_monthly_limit(offer, taken_this_month(session, resident, offer, now))
@@ -94,9 +106,9 @@ def _reserve_offer(session, *, resident, community_id, offer_id, now):
 
 
 def _shop_for_amount(session, *, community_id, merchant_id, points):
-    merchant = session.get(Merchant, merchant_id) if merchant_id else None
+    merchant = lock_shop_shared(session, merchant_id) if merchant_id else None
     if merchant is None or merchant.community_id != community_id:
-        raise errors.VoucherNotFoundError() if merchant_id is None else errors.OfferNotFoundError()
+        raise errors.ShopNotFoundError()
     rules.ensure_shop_open(merchant)
     rules.ensure_within_bill_cap(merchant, points)
     return merchant
@@ -147,6 +159,7 @@ def issue_voucher(session, *, acting, offer_id=None, merchant_id=None, points=No
 
 def _new_voucher(session, *, acting, offer_id, merchant_id, amount, item_ttl, amount_ttl, now):
     resident, community_id = acting.resident, acting.resident.community_id
+    rules.ensure_resident(resident)
     if offer_id is not None:
         offer, merchant = _reserve_offer(session, resident=resident, community_id=community_id,
                                          offer_id=offer_id, now=now)
@@ -176,11 +189,12 @@ def _new_voucher(session, *, acting, offer_id, merchant_id, amount, item_ttl, am
 # Cancel and expire -------------------------------------------------------------------
 
 def _release(session, voucher, *, status, actor_id=None, proxy_id=None, now):
-    """Void the hold (points back), give the stock and the coupon back, close the voucher."""
+    """Void the hold (points back), give the stock and the coupon back, close the voucher.
+    The offer is locked before the ledger's accounts, as ``issue_voucher`` does."""
+    _restock(session, voucher)
     ledger.void_hold(session, voucher.hold_id, key=f"voucher-{status}:{voucher.id}",
                      kind="release", reason=voucher.title, actor_id=actor_id,
                      proxy_id=proxy_id, ref_type="voucher", ref_id=voucher.id, now=now)
-    _restock(session, voucher)
     if voucher.coupon_id is not None:
         session.get(Coupon, voucher.coupon_id).status = "issued"
     voucher.status, voucher.closed_at = status, now
@@ -193,6 +207,12 @@ def _restock(session, voucher):
                            .execution_options(populate_existing=True))
     if offer.stock is not None:
         offer.stock += 1
+
+
+def void_voucher(session, voucher, *, actor_id, now):
+    """Inside the caller's transaction, give up a held voucher the caller has locked
+    (its shop was suspended): points, stock and coupon return; status ``cancelled``."""
+    _release(session, voucher, status=CANCELLED, actor_id=actor_id, now=now)
 
 
 def cancel_voucher(session, *, acting, voucher_id, now):
@@ -271,22 +291,30 @@ def refund_redemption(session, *, actor, voucher_id, reason, now):
         voucher = session.get(Voucher, voucher_id)
         if voucher is None or voucher.merchant_id is None or voucher.merchant_id != actor.merchant_id:
             raise errors.VoucherNotFoundError()
-        session.scalar(select(Merchant).where(Merchant.id == voucher.merchant_id).with_for_update())
+        # FOR NO KEY UPDATE, as settlement: a new voucher's foreign key takes a key-share
+        # lock on the shop row while holding the shop's account; FOR UPDATE would deadlock.
+        session.scalar(select(Merchant).where(Merchant.id == voucher.merchant_id)
+                       .with_for_update(key_share=True))
         voucher = lock_voucher(session, voucher_id)
         rules.ensure_refundable(voucher, reason)
+        rules.ensure_may_refund(voucher, actor, now)
         if settlement_for(session, voucher.merchant_id, rules.period_of(local(voucher.redeemed_at))):
             raise errors.AlreadySettledError()
         source = session.get(Hold, voucher.hold_id).account_id
+        _restock(session, voucher)  # the offer before the accounts, as issue_voucher locks
         posted = ledger.transfer(session, debit=wallets.merchant_account_id(session, voucher.merchant),
                                  credit=source, amount=voucher.points,
                                  key=f"voucher-refund:{voucher.id}", kind="refund",
                                  reason=reason.strip(), actor_id=actor.id, ref_type="voucher",
                                  ref_id=voucher.id, now=now)
-        _restock(session, voucher)
         if voucher.coupon_id is not None:
             session.get(Coupon, voucher.coupon_id).status = "issued"
         voucher.status, voucher.refunded_at, voucher.refunded_by_id = REFUNDED, now, actor.id
         voucher.refund_reason, voucher.refund_transfer_id = reason.strip()[:200], posted.id
+        record(session, actor=actor, action="voucher.refund", obj_type="voucher",
+               obj_id=voucher.id, before={"status": REDEEMED},
+               after={"status": REFUNDED, "points": voucher.points}, reason=reason,
+               community_id=voucher.community_id, now=now)
         notify(session, user=_owner(session, voucher), kind="voucher_refunded",
                title="兑换已退款", body=f"“{voucher.title}”已退款，{voucher.points} 积分已退回。",
                link=f"/vouchers/{voucher.id}", now=now)

@@ -22,9 +22,16 @@ def check_char(body):
 
 
 def new_code(length=8):
-    """A random code of ``length`` characters plus its check character (normalized form)."""
-    body = "".join(secrets.choice(ALPHABET) for _ in range(length))
-    return body + check_char(body)
+    """A random code of ``length`` characters plus its check character (normalized form).
+
+    Codes whose check would be one of the five symbols (``*~$=U``) are drawn again: they
+    are hard to read aloud and to type on a phone keyboard. Typing still accepts them.
+    """
+    while True:
+        body = "".join(secrets.choice(ALPHABET) for _ in range(length))
+        check = check_char(body)
+        if check in ALPHABET:
+            return body + check
 
 
 def normalize(typed):

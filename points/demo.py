@@ -2,20 +2,19 @@
 
 Everything is created in one transaction, so a run either builds the whole community or
 nothing; a second run finds the community (code ``beixin``), changes nothing and says
-so. Residents' balances come from ordinary ``earn`` transfers out of the community's
-issuance account, dated over the last five months, so ``flask ledger verify`` passes.
+so. Its history (activities, claims, inspections, vouchers, a settled month, coupons) is
+told through the services themselves (``points.demo_story``), so every balance comes
+from real credits and ``flask ledger verify`` passes.
 The demo sign-ins exist only here.
 """
-import random
-from datetime import timedelta
-from decimal import Decimal
-
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from merchants.models import Merchant
-from points import wallets
+from points import demo_story
+from points.claims import views as claims_views
 from points.auth import passwords, roles
 from points.auth.errors import PhoneTakenError
 from points.auth.models import GridAssignment, User
@@ -55,13 +54,6 @@ MERCHANTS = (
     ("阿香理发", "建设北路 3 号", (roles.MERCHANT_OWNER, "13700002003", "刘阿香"),
      (roles.MERCHANT_CLERK, "13700002004", "黄小燕")),
 )
-EARN_REASONS = (
-    "参加\u201c清洁家园\u201d活动", "参加\u201c垃圾分类宣传\u201d志愿服务", "协助\u201c邻里调解\u201d",
-    "认养楼道绿化", "参加\u201c敬老助残\u201d上门探访", "微街长巡查上报安全隐患",
-    "参加\u201c文明交通\u201d劝导", "帮助独居老人代购",
-)
-EARN_POINTS = (10, 20, 20, 30, 50, 80)
-DAYS_BACK = 150
 
 
 def resident_phone(index):
@@ -86,7 +78,7 @@ def demo_exists(session):
     return session.scalar(select(Community.id).where(Community.code == CODE)) is not None
 
 
-def create_demo(session, *, now):
+def create_demo(session, *, now, upload_dir):
     """Create the demo community; returns False (and changes nothing) if it exists.
 
     Raises ``PhoneTakenError`` if a demo phone number already belongs to someone.
@@ -100,10 +92,10 @@ def create_demo(session, *, now):
         grids = [add(session, Grid(community_id=community.id, name=name)) for name in GRIDS]
         households = add_households(session, community, grids)
         people = Staffing(session, community, password_hash)
-        office = people.add_office(grids)
+        people.add_office(grids)
         people.add_merchants()
-        residents = people.add_residents(households)
-        credit_earnings(session, community, residents, actor=office, now=now)
+        people.add_residents(households)
+        demo_story.tell(session, people.cast(), now, upload_dir)
     return True
 
 
@@ -132,12 +124,22 @@ class Staffing:
 
     def __init__(self, session, community, password_hash):
         self.session, self.community, self.password_hash = session, community, password_hash
+        self.by_role = {}
+
+    def cast(self):
+        mine = self.by_role.get
+        return demo_story.Cast(
+            community=self.community, staff=mine(roles.STAFF)[0], admin=mine(roles.ADMIN)[0],
+            grid_workers=mine(roles.GRID_WORKER), residents=mine(roles.RESIDENT),
+            shops=self.shops, clerks=mine(roles.MERCHANT_CLERK), owners=mine(roles.MERCHANT_OWNER))
 
     def person(self, role, phone, name, **fields):
         community_id = None if role == roles.DISTRICT_ADMIN else self.community.id
-        return add(self.session, User(role=role, phone=phone, name=name, community_id=community_id,
+        user = add(self.session, User(role=role, phone=phone, name=name, community_id=community_id,
                                       password_hash=self.password_hash,
                                       must_change_password=False, **fields))
+        self.by_role.setdefault(role, []).append(user)
+        return user
 
     def add_office(self, grids):
         """Admin, staff, district admin and one grid worker per grid; returns the staff member."""
@@ -149,9 +151,11 @@ class Staffing:
         return self.person(*STAFF)
 
     def add_merchants(self):
+        self.shops = []
         for name, address, owner, clerk in MERCHANTS:
             shop = add(self.session, Merchant(community_id=self.community.id, name=name,
                                               address=address, status="active"))
+            self.shops.append(shop)
             for person in (owner, clerk):
                 self.person(*person, merchant_id=shop.id)
 
@@ -159,25 +163,6 @@ class Staffing:
         return [self.person(roles.RESIDENT, resident_phone(i), name,
                             household_id=households[i // 2].id)
                 for i, name in enumerate(RESIDENT_NAMES)]
-
-
-def earnings(residents, now):
-    """(when, resident, points, reason) for everyone, oldest first; the same every run."""
-    rng = random.Random(2026)
-    rows = []
-    for index, resident in enumerate(residents):
-        for _ in range(6 if index == 0 else rng.randint(2, 5)):
-            when = now - timedelta(days=rng.randint(1, DAYS_BACK), hours=rng.randint(0, 9))
-            rows.append((when, resident, rng.choice(EARN_POINTS), rng.choice(EARN_REASONS)))
-    return sorted(rows, key=lambda row: (row[0], row[1].id))
-
-
-def credit_earnings(session, community, residents, *, actor, now):
-    for number, (when, resident, points, reason) in enumerate(earnings(residents, now), 1):
-        wallets.credit_points(session, account=wallets.wallet_id(session, resident),
-                              community_id=community.id, amount=Decimal(points),
-                              key=f"demo:{CODE}:earn:{number}", kind="earn", reason=reason,
-                              actor_id=actor.id, now=when)
 
 
 def sign_in_lines():
@@ -193,7 +178,8 @@ def sign_in_lines():
 def demo_command():
     """Create the demo community 北新社区 and print its sign-ins (safe to run twice)."""
     try:
-        created = create_demo(db.session, now=utcnow())
+        created = create_demo(db.session, now=utcnow(),
+                              upload_dir=claims_views.upload_dir(current_app))
     except PhoneTakenError as error:
         raise click.ClickException(f"演示账号的手机号已被占用：{error.params['phone']}") from None
     if created:

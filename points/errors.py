@@ -33,7 +33,39 @@ STATUS_BY_CODE = {
     "voucher_already_redeemed": 409,
     "voucher_expired": 410,
     "voucher_cancelled": 410,
+    # mall (merchants/catalogue.py, shops.py, services.issue_voucher): the last unit gone
+    # is a conflict with the offer's state (409), like a place taken; a refunded voucher
+    # is gone (410) like a cancelled one; an unknown offer or shop is not found.
+    "voucher_refunded": 410,
+    "out_of_stock": 409,
+    "offer_not_found": 404,
+    "shop_not_found": 404,
+    "shop_not_pending": 409,
+    "shop_already_suspended": 409,
+    "shop_not_suspended": 409,
     "insufficient_points": 422,
+    # fund, coupons and settlement (merchants/fund.py, coupons.py, settlement.py)
+    "settlement_already_paid": 409, "coupon_used": 409, "coupon_in_use": 409,
+    "coupon_expired": 410, "concurrent_issue": 409,
+    # scanning and refunds (merchants/scanning.py)
+    "bad_voucher_token": 404,
+    "not_a_voucher": 404,
+    "bad_check_character": 422,
+    "photo_too_large": 413,
+    "refund_not_allowed": 403,
+    "already_settled": 409,
+    "not_refundable": 409,
+    "already_checked_in": 409,  # check-in and attendance (points/activities/checkin_errors.py)
+    "attendance_already_confirmed": 409,
+    "member_card_not_found": 404,
+    "score_changed": 409,
+    "already_signed_up": 409,
+    "signup_not_found": 404,
+    "signup_conflict": 409,
+    # claims (points/claims/errors.py): deciding on one's own, household's or proxied
+    # claim is forbidden; a claim decided meanwhile or the first approver again conflicts.
+    "own_claim": 403, "own_household_claim": 403, "own_proxied_claim": 403,
+    "claim_already_decided": 409, "same_approver": 409,
 }
 
 HTTP_MESSAGES = {

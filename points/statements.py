@@ -36,6 +36,12 @@ KIND_LABELS = {
     "refund": _l("退款退回"),
     "reverse": _l("冲正"),
     "expire": _l("积分过期"),
+    "coupon_expire": _l("积分券过期收回"),
+    "settle": _l("月度结算"),
+    "settlement": _l("月度结算"),
+    "payout": _l("结算付款"),
+    "donation": _l("公益捐赠"),
+    "charity_sale": _l("义卖收入"),
 }
 OTHER_KIND = _l("积分变动")
 

@@ -145,6 +145,13 @@ class AlreadyWaitlistedError(AlreadySignedUpError):
     message = N_("您已经在这个活动的候补名单上了")
 
 
+class ConcurrentSignUpError(ActivityError):
+    # Another sign-up of the same activity wrote at the same moment; the lock makes this
+    # rare, the constraints make it harmless.
+    code = "signup_conflict"
+    message = N_("刚才有人同时报名，请再试一次")
+
+
 class NotSignedUpError(ActivityError):
     code = "signup_not_found"
     message = N_("您没有报名这个活动")

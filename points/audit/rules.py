@@ -13,6 +13,32 @@ ACTION_LABELS = {
     "resident.register": N_("登记居民"),
     "proxy.grant": N_("设置亲情代理"),
     "proxy.revoke": N_("取消亲情代理"),
+    # fund, coupons and settlement
+    "fund.donation": N_("登记捐赠"), "fund.charity_sale": N_("登记义卖收入"),
+    "coupon_rule.create": N_("新建积分券规则"), "coupon_rule.save": N_("修改积分券规则"),
+    "coupon.issue": N_("发放积分券"), "settlement.run": N_("商户月度结算"),
+    "settlement.paid": N_("登记结算付款"),
+    # check-in and attendance
+    "member_card.reissue": N_("换发会员卡"), "activity.confirm": N_("确认活动出勤"),
+    # activities and sign-ups
+    "activity.create": N_("新建活动"), "activity.update": N_("修改活动"),
+    "activity.publish": N_("发布活动"), "activity.cancel": N_("取消活动"),
+    # earning and inspections
+    "activity_type.create": N_("新增活动类型"), "activity_type.save": N_("修改活动类型"),
+    "activity_type.deactivate": N_("停用活动类型"), "activity_type.activate": N_("恢复活动类型"),
+    "inspection.create": N_("录入卫生评比"), "inspection.correct": N_("更正卫生评比"),
+    # scanning and refunds
+    "voucher.refund": N_("退回已核销的券"),
+    # claims
+    "claim.approve": N_("通过积分申报"), "claim.approve_first": N_("初审通过积分申报（待复核）"),
+    "claim.reject": N_("退回积分申报"), "claim.adjust": N_("调整申报的积分"),
+    # mall: the store's goods, shop offers and shops
+    "offer.create": N_("上架商品或优惠"), "offer.update": N_("修改商品或优惠"),
+    "offer.stock": N_("调整库存"), "offer.hide": N_("隐藏商品或优惠"),
+    "offer.show": N_("重新显示商品或优惠"), "offer.photo": N_("更换商品照片"),
+    "merchant.register": N_("登记商户"), "merchant.approve": N_("批准商户合作"),
+    "merchant.suspend": N_("暂停商户合作"), "merchant.reactivate": N_("恢复商户合作"),
+    "merchant.bill_cap": N_("修改商户每单上限"),
 }
 
 # Plain words for the keys and coded values that the recorded pictures use.
@@ -21,11 +47,63 @@ FIELD_LABELS = {
     "address": N_("门牌/户号"), "grid_id": N_("网格编号"), "relation": N_("与户主关系"),
     "source": N_("登记方式"), "resident_id": N_("居民编号"), "proxy_id": N_("代办人编号"),
     "granted_by_id": N_("经办人编号"), "created_at": N_("设置时间"), "revoked_at": N_("取消时间"),
+    # fund, coupons and settlement
+    "kind": N_("类型"), "amount_cny": N_("金额（元）"), "donor": N_("捐赠人或来源"),
+    "received_on": N_("收入日期"), "note": N_("备注"), "rule_name": N_("规则名称"),
+    "min_points": N_("当月至少获得积分"), "budget": N_("每月预算（积分）"),
+    "valid_days": N_("有效天数"), "issued": N_("本次发放张数"),
+    "skipped_by_budget": N_("超出预算未发"), "already": N_("之前已发"),
+    "merchant_id": N_("商户编号"), "period": N_("结算月份"), "voucher_count": N_("核销笔数"),
+    "points_per_yuan": N_("每元折合积分"), "payment_reference": N_("付款凭证号"),
+    # check-in and attendance
+    "code": N_("会员码"), "issued_at": N_("发卡时间"), "attendees": N_("出勤名单"),
+    "count": N_("人数"), "excluded": N_("签到但未计入"),
+    # activities and sign-ups
+    "type_id": N_("活动类型编号"), "title": N_("活动名称"), "description": N_("活动说明"),
+    "place": N_("地点"), "starts_at": N_("开始时间"), "ends_at": N_("结束时间"),
+    "checkin_opens_at": N_("签到开始"), "checkin_closes_at": N_("签到截止"),
+    "capacity": N_("名额"), "hours": N_("记几小时"), "status": N_("状态"),
+    "published_at": N_("发布时间"), "cancelled_at": N_("取消时间"),
+    # earning and inspections
+    "category": N_("类别"), "unit": N_("计分方式"), "points": N_("积分"),
+    "daily_cap": N_("每天上限"), "monthly_cap": N_("每月上限"), "photo_required": N_("需要照片"),
+    "location_required": N_("需要填写地点"), "second_approval_above": N_("第二人复核门槛"),
+    "active": N_("使用中"), "month": N_("月份"), "personal": N_("个人卫生"),
+    "home": N_("家庭环境"), "public": N_("公共卫生"), "result": N_("评比结果"),
+    "revision": N_("第几次评定"),
+    "credit_id": N_("积分记录编号"),  # claims
+    # mall
+    "stock": N_("库存"), "change": N_("变动件数"), "monthly_limit": N_("每人每月限兑次数"),
+    "per_bill_cap": N_("每单最多可用积分"), "photo_key": N_("照片"),
+    "voided_vouchers": N_("作废的兑换券张数"),
 }
-OBJECT_LABELS = {"user": N_("居民账号"), "proxy_grant": N_("亲情代理")}
+OBJECT_LABELS = {"user": N_("居民账号"), "proxy_grant": N_("亲情代理"),
+                 "fund_income": N_("社区基金收入"), "coupon_rule": N_("积分券规则"),
+                 "settlement": N_("结算单"),
+                 "member_card": N_("会员卡"), "voucher": N_("兑换券"),
+                 "activity": N_("活动"),
+                 "activity_type": N_("活动类型"), "inspection_score": N_("家庭卫生评比"),
+                 "claim": N_("积分申报"),
+                 "offer": N_("商品或优惠"), "merchant": N_("合作商户")}
 VALUE_LABELS = {
     ("source", "form"): N_("逐个登记"), ("source", "import"): N_("表格导入"),
     ("role", "resident"): N_("居民"),
+    ("kind", "donation"): N_("捐赠"), ("kind", "charity_sale"): N_("义卖收入"),
+    ("status", "settled"): N_("已结算"), ("status", "paid"): N_("已付款"),
+    ("status", "redeemed"): N_("已核销"), ("status", "refunded"): N_("已退款"),
+    ("status", "draft"): N_("草稿"), ("status", "published"): N_("已发布"),
+    ("status", "cancelled"): N_("已取消"), ("status", "confirmed"): N_("已确认出勤"),
+    ("unit", "hour"): N_("按小时计分"), ("unit", "participation"): N_("按次计分"),
+    ("result", "clean"): N_("清洁户"), ("result", "not_clean"): N_("未达标"),
+    ("category", "environment"): N_("环境卫生"), ("category", "greening"): N_("绿化美化"),
+    ("category", "mediation"): N_("矛盾调解"), ("category", "elderly"): N_("敬老助老"),
+    ("category", "civility"): N_("文明劝导"), ("category", "hazard"): N_("安全隐患上报"),
+    ("category", "other"): N_("其他"),
+    ("status", "pending"): N_("待审核"), ("status", "second_review"): N_("待复核"),  # claims
+    ("status", "approved"): N_("已通过"), ("status", "rejected"): N_("未通过"),
+    # mall (a shop's status; "pending" reads 待审核 above)
+    ("status", "active"): N_("合作中"), ("status", "suspended"): N_("已暂停"),
+    ("kind", "item"): N_("商品"), ("kind", "discount"): N_("优惠"),
 }
 
 

@@ -83,7 +83,7 @@ class TooManyPhotosError(PhotoError):
 
 
 class PhotoTooLargeError(PhotoError):
-    code = "photo_too_large"
+    code = "claim_photo_too_large"
     message = N_("第 %(number)s 张照片太大了：每张最大 %(limit)s MB")
 
 

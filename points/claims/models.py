@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ledger.amounts import Amount
 from ledger.models import Base, utcnow
 from points.auth.models import User
-from points.earning.models import ActivityType
+from points.earning.models import ActivityType, Credit
 from points.tenancy import CommunityScoped
 
 PENDING, SECOND_REVIEW, APPROVED, REJECTED = "pending", "second_review", "approved", "rejected"
@@ -46,6 +46,8 @@ class Claim(CommunityScoped, Base):
     credit_id: Mapped[int | None] = mapped_column(ForeignKey("credits.id"), unique=True)
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
+    filed_by: Mapped[User] = relationship(foreign_keys=[filed_by_id])
+    credit: Mapped[Credit | None] = relationship()
     activity_type: Mapped[ActivityType] = relationship()
     photos: Mapped[list["ClaimPhoto"]] = relationship(
         order_by="ClaimPhoto.position", foreign_keys="ClaimPhoto.claim_id")

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, StringField
+from wtforms import BooleanField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from points.earning import rules
@@ -29,10 +29,9 @@ class ActivityTypeForm(FlaskForm):
     name = StringField(_l("名称"), validators=[DataRequired(_l("请填写名称")),
                                                Length(max=rules.NAME_LIMIT)])
     category = SelectField(_l("类别"), choices=[
-        (key, _l(rules.CATEGORY_LABELS[key])) for key in CATEGORIES])
+        SelectChoice(key, _l(rules.CATEGORY_LABELS[key])) for key in CATEGORIES])
     unit = SelectField(_l("计分方式"), choices=[
-        (PER_HOUR, _l(rules.UNIT_LABELS[PER_HOUR])),
-        (PER_PARTICIPATION, _l(rules.UNIT_LABELS[PER_PARTICIPATION]))])
+        SelectChoice(unit, _l(rules.UNIT_LABELS[unit])) for unit in (PER_HOUR, PER_PARTICIPATION)])
     points = whole_number(_l("积分（每小时或每次）"), required=True)
     daily_cap = whole_number(_l("每人每天最多（分，不设请留空）"))
     monthly_cap = whole_number(_l("每人每月最多（分，不设请留空）"))

@@ -5,12 +5,14 @@ from points.auth import roles
 from points.auth.models import User
 from points.communities.models import Grid
 from points.households.models import Household
+from points.inspections.services import household_standing
 from points import wallets
 from merchants.models import Merchant
 
 
 def resident_summary(session, user):
-    return {"balance": wallets.wallet_balance(session, user), "household": user.household}
+    return {"balance": wallets.wallet_balance(session, user), "household": user.household,
+            "household_standing": household_standing(session, user.household)}
 
 
 def merchant_summary(session, user):

@@ -138,3 +138,13 @@ def live_server(tmp_path_factory, chromium_path):
     server.server_close()
     with app.app_context():
         db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits(live_server):
+    """Every journey signs in from 127.0.0.1; the sign-in limit (20 a minute per address)
+    is real and stays on, but one journey's sign-ins must not count against the next's."""
+    from points.extensions import limiter
+
+    limiter.reset()
+    yield

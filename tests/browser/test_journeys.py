@@ -74,7 +74,9 @@ MEASURE = """
     bodyFont: parseFloat(body.fontSize),
     bodyLineHeight: parseFloat(body.lineHeight) / parseFloat(body.fontSize),
     text, contrast, targets,
-    inlineStyles: document.querySelectorAll("[style]").length,
+    // Playwright's full-page screenshot leaves empty style="" behind; count real ones.
+    inlineStyles: [...document.querySelectorAll("[style]")]
+      .filter((el) => el.getAttribute("style").trim()).length,
     inlineScripts: [...document.scripts].filter((s) => !s.src).length,
   };
 }
