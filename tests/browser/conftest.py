@@ -129,7 +129,8 @@ def live_server(tmp_path_factory, chromium_path):
     with app.app_context():
         users = _seed(db.session)
         db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
+    server = make_server("127.0.0.1", 0, buffered(app), threaded=True,
+                         request_handler=QuietHandler)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     yield LiveServer(url=f"http://127.0.0.1:{server.server_port}", app=app, users=users)
@@ -148,3 +149,21 @@ def fresh_rate_limits(live_server):
 
     limiter.reset()
     yield
+
+
+def buffered(wsgi_app):
+    """The app with each response read whole and closed before it is sent. A browser
+    that navigates away while werkzeug's test server is still sending a static file
+    would otherwise leave the file to the garbage collector, which reports it as an
+    unclosed file in whatever test runs next (gunicorn closes it; this server does not)."""
+
+    def app(environ, start_response):
+        result = wsgi_app(environ, start_response)
+        try:
+            body = b"".join(result)
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+        return [body]
+
+    return app
