@@ -14,6 +14,7 @@ from merchants.scan_schemas import (RedemptionIn, RedemptionOut, RedemptionPageO
 from merchants.views_scan import REDEEMER_ROLES, wrong_codes
 from points.api import Blueprint, token_required
 from points.auth import roles
+from points import months
 from points.extensions import db
 from points.timeutil import utcnow
 
@@ -54,7 +55,7 @@ def redemptions(limit, cursor, period):
     keeps one local month. Pass ``next_cursor`` as ``cursor`` for the next page."""
     since = until = None
     if period:
-        since, until = scanning.month_range(scanning.parse_period(period))
+        since, until = months.moments_of(months.first_day(period))
     page, next_cursor = scanning.redemptions_page(db.session, merchant_id=g.user.merchant_id,
                                                   since=since, until=until, cursor=cursor,
                                                   limit=limit)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import case, select
 
 from ledger.amounts import ZERO
-from merchants import errors, rules, services
+from merchants import errors, rules
 from merchants.models import DISCOUNT, HELD, ITEM, Merchant, Offer, Voucher
 from points.audit import services as audit
 from points.claims import photos
@@ -284,11 +284,6 @@ def open_shop(session, *, community_id, merchant_id):
     if shop is None or shop.community_id != community_id or shop.status != ACTIVE_SHOP:
         raise errors.ShopNotFoundError()
     return shop
-
-
-def taken_this_month(session, *, resident, offer, now):
-    """How many of the offer's monthly places the resident has used this local month."""
-    return services.taken_this_month(session, resident, offer, now) or 0
 
 
 def visible_voucher(session, *, user, voucher_id):

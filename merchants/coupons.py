@@ -34,7 +34,7 @@ from merchants.errors import MerchantError, ShopNotActiveError, ShopNotFoundErro
 from merchants.fund import ensure_office
 from merchants.models import COUPON, HELD, REDEEMED, Coupon, CouponRule, Merchant, Voucher
 from merchants.settlement import first_days, parse_period, period_of
-from points import wallets
+from points import codes, wallets
 from points.audit import services as audit
 from points.auth import roles
 from points.auth.models import User
@@ -429,7 +429,7 @@ def issue_coupon_voucher(session, *, acting, coupon_id, merchant_id,
 
 def _coupon_voucher(session, *, acting, coupon, merchant, amount_ttl, now):
     title = session.get(CouponRule, coupon.rule_id).name
-    code = services._unused_code(session)
+    code = codes.unused_code(session, Voucher.code)
     expires_at = min(now + amount_ttl, coupon.valid_until)
     held = ledger.hold(session, account=coupon_account(session, acting.resident),
                        destination=wallets.merchant_account_id(session, merchant),

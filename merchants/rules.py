@@ -5,6 +5,7 @@ from decimal import Decimal, InvalidOperation
 
 from merchants import errors
 from merchants.models import CANCELLED, EXPIRED, HELD, REDEEMED, REFUNDED
+from points.months import month_of as period_of  # noqa: F401  (the settlement month of a moment)
 from points.timeutil import local
 
 VOUCHER_STATUS_ERRORS = {
@@ -119,11 +120,6 @@ def lifetime(offer, *, item_ttl, amount_ttl):
     """How long a voucher stays valid: items for days (fetch them any time this month),
     amounts at a shop for minutes (made standing at the till)."""
     return item_ttl if offer is not None else amount_ttl
-
-
-def period_of(local_moment):
-    """``YYYY-MM`` of a local datetime: the settlement month a redemption belongs to."""
-    return f"{local_moment.year:04d}-{local_moment.month:02d}"
 
 
 DEFAULT_ITEM_TTL = timedelta(days=30)

@@ -4,9 +4,10 @@ import binascii
 import re
 from datetime import datetime, timedelta, timezone
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from points.api.wallet_schemas import Points
+from points import months
 from points.codes import display
 
 _CURSOR = re.compile(r"[A-Za-z0-9_-]{1,60}")
@@ -64,13 +65,20 @@ class RedemptionCursor(fields.String):
         return at, int(found[2])
 
 
+def a_month(text):
+    if months.first_day(text) is None:
+        raise ValidationError("YYYY-MM")
+
+
 class RedemptionQueryIn(Schema):
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100),
                            metadata={"description": "Redemptions per page, 1–100 (default 20)."})
     cursor = RedemptionCursor(load_default=None, metadata={
         "description": "``next_cursor`` of the previous page; omit for the newest."})
-    period = fields.String(load_default=None, validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$"),
+    period = fields.String(load_default=None,
+                           validate=a_month,
                            metadata={"description": "Only this local month, ``YYYY-MM``.",
+                                     "pattern": r"^\d{4}-(0[1-9]|1[0-2])$",
                                      "example": "2026-11"})
 
 

@@ -12,7 +12,6 @@ Each failure has its own reason: a tampered or truncated token, another QR or te
 (unknown, never "someone else's"), and the voucher's own state (redeemed, expired,
 cancelled, refunded, another shop's). Nothing moves on any of them.
 """
-import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -22,15 +21,13 @@ from sqlalchemy import and_, func, or_, select
 from ledger.amounts import ZERO
 from merchants import errors, photo_decode, qr, rules, services
 from merchants.models import REDEEMED, REFUNDED, Merchant, Voucher
-from points import codes
+from points import codes, months
 from points.auth.models import User
 from points.auth.rules import mask_name
 from points.residents.acting import live_grant
-from points.timeutil import local, start_of_local_date
 
 PAGE_SIZE = 50
 URL_MARKER = "/v/"  # merchants.qr: the QR carries …/v/<token>
-_PERIOD = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 
 
 # Resolving a scan ----------------------------------------------------------------------
@@ -192,21 +189,6 @@ def voucher_at_url(session, token, *, user, secret, now):
 
 # Reading redemptions -------------------------------------------------------------------
 
-def parse_period(text):
-    """``YYYY-MM`` → the first day of that month, or None when it is not one."""
-    found = _PERIOD.fullmatch(text or "")
-    return date(int(found[1]), int(found[2]), 1) if found else None
-
-
-def month_range(first_day):
-    """``(since, until)``: the UTC moments the local month of ``first_day`` begins and ends."""
-    return start_of_local_date(first_day), start_of_local_date(month_after(first_day))
-
-
-def this_month(now):
-    return local(now).date().replace(day=1)
-
-
 def _redemptions_of(merchant_id):
     return (select(Voucher, User.name).join(User, User.id == Voucher.user_id)
             .where(Voucher.merchant_id == merchant_id,
@@ -258,7 +240,7 @@ def month_totals(session, *, merchant_id, since, until):
 
 
 def is_settled(session, merchant_id, first_day):
-    return services.settlement_for(session, merchant_id, rules.period_of(first_day)) is not None
+    return services.settlement_for(session, merchant_id, months.month_of(first_day)) is not None
 
 
 @dataclass
@@ -275,31 +257,23 @@ class Month:
 
     @property
     def period(self):
-        return rules.period_of(self.first_day)
+        return months.month_of(self.first_day)
 
     @property
     def earlier(self):
-        return rules.period_of(month_before(self.first_day))
+        return months.month_of(months.preceding(self.first_day))
 
     @property
     def later(self):
-        return rules.period_of(month_after(self.first_day))
-
-
-def month_before(first_day):
-    return date(first_day.year - (first_day.month == 1), (first_day.month - 2) % 12 + 1, 1)
-
-
-def month_after(first_day):
-    return date(first_day.year + first_day.month // 12, first_day.month % 12 + 1, 1)
+        return months.month_of(months.following(self.first_day))
 
 
 def month_of_redemptions(session, *, actor, period, cursor, now):
     """The shop's redemptions of local month ``period`` (``YYYY-MM``; this month when
     absent or malformed), one page from ``cursor``, totals, and which the viewer may
     refund (none once the month is settled)."""
-    first_day = parse_period(period) or this_month(now)
-    since, until = month_range(first_day)
+    first_day = months.first_day(period) or months.this_month(now)
+    since, until = months.moments_of(first_day)
     page, next_cursor = redemptions_page(session, merchant_id=actor.merchant_id, since=since,
                                          until=until, cursor=cursor)
     settled = is_settled(session, actor.merchant_id, first_day)
@@ -308,7 +282,7 @@ def month_of_redemptions(session, *, actor, period, cursor, now):
         if r.voucher.status == REDEEMED and rules.may_refund(r.voucher, actor, now))
     return Month(first_day, page, next_cursor,
                  month_totals(session, merchant_id=actor.merchant_id, since=since, until=until),
-                 settled, refundable, is_current=first_day >= this_month(now))
+                 settled, refundable, is_current=first_day >= months.this_month(now))
 
 
 def redemption_for_shop(session, *, merchant_id, voucher_id):

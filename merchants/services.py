@@ -16,11 +16,11 @@ from ledger.models import Hold
 from merchants import errors, rules
 from merchants.models import (CANCELLED, EXPIRED, HELD, REDEEMED, REFUNDED, WALLET,
                               Coupon, Merchant, Offer, Settlement, Voucher)
-from points import codes, wallets
+from points import codes, months, wallets
 from points.audit.services import record
 from points.extensions import unit_of_work
 from points.notifications.services import notify
-from points.timeutil import local, start_of_local_date
+from points.timeutil import start_of_local_date
 
 RETIRED = "retired"
 
@@ -74,7 +74,7 @@ def _by_request_key(session, resident, idempotency_key, fingerprint):
 def taken_this_month(session, resident, offer, now):
     """Vouchers of the resident for the offer made this local month that still count
     (held or used; cancelled and expired ones give the place back)."""
-    first = start_of_local_date(local(now).date().replace(day=1))
+    first = start_of_local_date(months.this_month(now))
     return session.scalar(select(func.count()).select_from(Voucher).where(
         Voucher.user_id == resident.id, Voucher.offer_id == offer.id,
         Voucher.created_at >= first, Voucher.status.in_((HELD, REDEEMED))))
@@ -120,13 +120,6 @@ def _destination(session, merchant, community_id):
     return wallets.merchant_account_id(session, merchant)
 
 
-def _unused_code(session):
-    while True:
-        code = codes.new_code()
-        if session.scalar(select(Voucher.id).where(Voucher.code == code)) is None:
-            return code
-
-
 def issue_voucher(session, *, acting, offer_id=None, merchant_id=None, points=None,
                   idempotency_key=None, item_ttl=rules.DEFAULT_ITEM_TTL,
                   amount_ttl=rules.DEFAULT_AMOUNT_TTL, now):
@@ -169,7 +162,7 @@ def _new_voucher(session, *, acting, offer_id, merchant_id, amount, item_ttl, am
         merchant = _shop_for_amount(session, community_id=community_id,
                                     merchant_id=merchant_id, points=amount)
         title = merchant.name
-    code = _unused_code(session)
+    code = codes.unused_code(session, Voucher.code)
     expires_at = now + rules.lifetime(offer, item_ttl=item_ttl, amount_ttl=amount_ttl)
     held = ledger.hold(session, account=wallets.wallet_id(session, resident),
                        destination=_destination(session, merchant, community_id),
@@ -298,7 +291,7 @@ def refund_redemption(session, *, actor, voucher_id, reason, now):
         voucher = lock_voucher(session, voucher_id)
         rules.ensure_refundable(voucher, reason)
         rules.ensure_may_refund(voucher, actor, now)
-        if settlement_for(session, voucher.merchant_id, rules.period_of(local(voucher.redeemed_at))):
+        if settlement_for(session, voucher.merchant_id, months.month_of(voucher.redeemed_at)):
             raise errors.AlreadySettledError()
         source = session.get(Hold, voucher.hold_id).account_id
         _restock(session, voucher)  # the offer before the accounts, as issue_voucher locks

@@ -21,9 +21,7 @@ The shop row is locked ``FOR NO KEY UPDATE``: a plain ``FOR UPDATE`` would also 
 key-share lock that a new voucher's foreign key takes on the shop row, and a voucher
 being issued holds the shop's points account, which settlement needs next: a deadlock.
 """
-import re
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -31,7 +29,6 @@ from sqlalchemy.exc import IntegrityError
 
 import ledger
 from ledger.errors import InsufficientPointsError, N_
-from merchants import rules
 from merchants.errors import MerchantError, ShopNotFoundError
 from merchants.fund import FundShortError, ensure_office, fund_account
 from merchants.models import REDEEMED, REFUNDED, Merchant, Settlement, Voucher
@@ -43,10 +40,10 @@ from points.auth.rules import mask_name
 from points.errors import ForbiddenError
 from points.extensions import unit_of_work
 from points.notifications.services import notify
-from points.timeutil import local, start_of_local_date
+from points import months
+from points.months import month_of as period_of  # noqa: F401  (the month of a redemption)
 
 SETTLED, PAID, OPEN = "settled", "paid", "open"
-PERIOD = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 REFERENCE_LIMIT = 80
 RETIRED = "retired"
 
@@ -89,35 +86,26 @@ class NothingOwedError(MerchantError):
 # Periods (local calendar months) -----------------------------------------------------
 
 def parse_period(text):
-    """``(year, month)`` of ``YYYY-MM``, else ``InvalidPeriodError``."""
-    found = PERIOD.fullmatch((text or "").strip()) if isinstance(text, str) else None
-    if found is None or not 2000 <= int(found.group(1)) < 9999:
+    """The first day of month ``YYYY-MM``, else ``InvalidPeriodError``."""
+    first = months.first_day(text)
+    if first is None:
         raise InvalidPeriodError()
-    return int(found.group(1)), int(found.group(2))
+    return first
 
 
 def first_days(period):
     """The first local day of the month and of the month after it."""
-    year, month = parse_period(period)
-    following = date(year + month // 12, month % 12 + 1, 1)
-    return date(year, month, 1), following
+    return months.days_of(parse_period(period))
 
 
 def period_bounds(period):
     """``[start, end)`` of the month as aware UTC moments."""
-    first, following = first_days(period)
-    return start_of_local_date(first), start_of_local_date(following)
-
-
-def period_of(moment):
-    """``YYYY-MM`` of the local month an aware moment falls in."""
-    return rules.period_of(local(moment))
+    return months.moments_of(parse_period(period))
 
 
 def previous_period(now):
     """The month before the local month of ``now``: the one usually settled next."""
-    last_day = local(now).date().replace(day=1) - timedelta(days=1)
-    return f"{last_day.year:04d}-{last_day.month:02d}"
+    return months.month_of(months.preceding(months.this_month(now)))
 
 
 def is_period_ended(period, now):

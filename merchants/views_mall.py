@@ -109,8 +109,8 @@ def offer(offer_id):
     return render_template(
         "resident/mall_offer.html", offer=found, acting=acting, form=form,
         balance=wallets.wallet_balance(db.session, acting.resident),
-        taken=catalogue.taken_this_month(db.session, resident=acting.resident, offer=found,
-                                         now=utcnow()), **page_helpers())
+        taken=services.taken_this_month(db.session, acting.resident, found, utcnow()),
+        **page_helpers())
 
 
 def issue(form, **what):

@@ -31,6 +31,7 @@ from merchants.views import bp
 from points.auth import roles
 from points.errors import status_for, translated
 from points.extensions import db, limiter
+from points import months
 from points.timeutil import local, utcnow
 from points.web.access import require_role
 
@@ -165,6 +166,6 @@ def refund(voucher_id):
             flash(_("已退款，%(points)s 积分已退回给居民", points=ledger.format_amount(done.voucher.points)),
                   "success")
             return redirect(url_for("merchants.redemptions",
-                                    period=rules.period_of(local(done.voucher.redeemed_at))))
+                                    period=months.month_of(done.voucher.redeemed_at)))
     return render_template("merchant/redemptions_refund.html", form=form, redemption=redemption,
                            local=local, amount=ledger.format_amount), status

@@ -3,7 +3,7 @@ error handlers and CLI commands."""
 import logging
 from pathlib import Path
 
-from flask import Flask, g, request, session as http_session
+from flask import Flask, request, session as http_session
 from flask_login import current_user
 
 import ledger

@@ -8,6 +8,8 @@ by the check character before any lookup.
 """
 import secrets
 
+from sqlalchemy import select
+
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CHECK_ALPHABET = ALPHABET + "*~$=U"  # Crockford's five extra check symbols
 _READ_AS = str.maketrans({"I": "1", "L": "1", "O": "0"})
@@ -32,6 +34,16 @@ def new_code(length=8):
         check = check_char(body)
         if check in ALPHABET:
             return body + check
+
+
+def unused_code(session, column, attempts=20):
+    """A new code that ``column`` (a unique code column) does not hold yet. The unique
+    constraint still has the last word: a code taken meanwhile fails the insert."""
+    for _ in range(attempts):
+        code = new_code()
+        if session.scalar(select(column).where(column == code)) is None:
+            return code
+    raise RuntimeError(f"no unused code found for {column}")
 
 
 def normalize(typed):

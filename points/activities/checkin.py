@@ -78,11 +78,7 @@ def find_card(session, person):
 
 def _unused_code(session):
     """A new code no card has (a collision with a live card is retried on insert too)."""
-    for _ in range(ISSUE_ATTEMPTS):
-        code = codes.new_code()
-        if session.scalar(select(MemberCard.user_id).where(MemberCard.code == code)) is None:
-            return code
-    raise RuntimeError("no unused member code found")
+    return codes.unused_code(session, MemberCard.code, attempts=ISSUE_ATTEMPTS)
 
 
 def card_of(session, person, *, now):

@@ -3,7 +3,7 @@ import base64
 import binascii
 import re
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
 
 import ledger
 from points.statements import describe

@@ -1,5 +1,4 @@
 """Pure rules of earning: points from a type's rule, and what the caps still allow."""
-from datetime import date
 from decimal import ROUND_FLOOR, Decimal
 
 from ledger.amounts import ZERO, format_amount
@@ -31,13 +30,6 @@ def points_for(activity_type, hours=None, rate=None):
     if hours is None or not ZERO < Decimal(hours) <= MAX_HOURS_A_DAY:
         raise HoursRequiredError()
     return (rate * Decimal(hours)).to_integral_value(rounding=ROUND_FLOOR)
-
-
-def month_bounds(day):
-    """First day of ``day``'s month and first day of the next month."""
-    first = day.replace(day=1)
-    following = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
-    return first, following
 
 
 def cap_room(cap, used):

@@ -10,7 +10,7 @@ import ledger
 from ledger.amounts import ZERO
 from ledger.locking import lock_accounts
 from ledger.models import utcnow
-from points import wallets
+from points import months, wallets
 from points.audit import services as audit
 from points.earning import rules
 from points.earning.errors import (ActivityTypeNameTakenError, ActivityTypeNotFoundError,
@@ -152,7 +152,7 @@ def used_points(session, *, user_id, type_id, first_day, until_day):
 
 def room_left(session, *, user_id, activity_type, work_day):
     """``(day_room, month_room)`` the caps still allow (None: no cap)."""
-    first, following = rules.month_bounds(work_day)
+    first, following = months.days_of(work_day)
     day_used = used_points(session, user_id=user_id, type_id=activity_type.id,
                            first_day=work_day, until_day=work_day + timedelta(days=1))
     month_used = used_points(session, user_id=user_id, type_id=activity_type.id,

@@ -1,5 +1,4 @@
 """Pure rules of 文明积分: months, scores, the pass rule and the ledger keys."""
-import re
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -7,13 +6,13 @@ from ledger.errors import N_
 from points.inspections.errors import (DuplicateHouseholdError, FutureMonthError,
                                        InvalidMonthError, NothingToCorrectError,
                                        ReasonRequiredError, ScoreOutOfRangeError)
-from points.timeutil import local
+from points import months
+from points.months import month_of
 
 ITEMS = ("personal", "home", "public")
 ITEM_LABELS = {"personal": N_("个人卫生"), "home": N_("家庭环境"), "public": N_("公共卫生")}
 MAX_SCORE = 10
 REASON_LIMIT = 200  # inspection_scores.correction_reason
-_MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 
 
 @dataclass(frozen=True)
@@ -31,16 +30,10 @@ class Policy:
 DEFAULT_POLICY = Policy(item_min=6, total_min=24, points=Decimal("20"))
 
 
-def month_of(moment):
-    """The local (Asia/Shanghai) calendar month of an aware moment, as ``YYYY-MM``."""
-    return local(moment).strftime("%Y-%m")
-
-
 def parse_month(text):
     """``YYYY-MM`` (from 2000 on), else ``InvalidMonthError``."""
     text = str(text or "").strip()
-    found = _MONTH.fullmatch(text)
-    if found is None or int(found.group(1)) < 2000:
+    if months.first_day(text) is None:
         raise InvalidMonthError()
     return text
 

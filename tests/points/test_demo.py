@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 import ledger
-from ledger.models import Account, Entry, Transfer
+from ledger.models import Entry, Transfer
 from merchants.models import Merchant
 from points import demo, wallets
 from points.auth.models import User

@@ -1,6 +1,5 @@
 """Pure rules of earning: points from a type's rule, what the caps still allow, a valid
 rule, and the rule in plain words."""
-from datetime import date
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -35,11 +34,6 @@ def test_an_activity_may_offer_its_own_rate():
 def test_hourly_work_needs_hours_between_zero_and_a_day(hours):
     with pytest.raises(HoursRequiredError):
         rules.points_for(a_type(), hours=hours)
-
-
-def test_month_bounds_cross_the_year_in_december():
-    assert rules.month_bounds(date(2026, 12, 31)) == (date(2026, 12, 1), date(2027, 1, 1))
-    assert rules.month_bounds(date(2026, 2, 10)) == (date(2026, 2, 1), date(2026, 3, 1))
 
 
 def test_cap_room_is_what_is_left_never_below_zero_and_none_without_a_cap():
