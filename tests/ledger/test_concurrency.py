@@ -3,13 +3,9 @@
 On PostgreSQL the row locks (``SELECT … FOR UPDATE``) serialise them; on SQLite the
 write transaction (``BEGIN IMMEDIATE``) does.
 """
-import threading
-from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 
 import ledger
 from ledger.errors import (
@@ -19,44 +15,14 @@ from ledger.errors import (
 )
 from ledger.locking import lock_accounts
 from ledger.verify import verify
+from tests.races import in_transaction, race, sql_sent
 
 THREADS = 16
 
 
-@contextmanager
-def sql_sent(engine):
-    """The statements SQLAlchemy sends through ``engine`` inside the block."""
-    statements = []
-
-    def capture(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", capture)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
-
-
 def _race(engine, action, threads=THREADS):
-    """Run ``action(session, i)`` in threads started together; results or errors, in order."""
-    barrier, results = threading.Barrier(threads), [None] * threads
-
-    def run(i):
-        with Session(engine) as session:
-            barrier.wait()
-            try:
-                with ledger.write_transaction(session):
-                    results[i] = action(session, i)
-            except Exception as error:  # noqa: BLE001  (the race's outcome is what we test)
-                results[i] = error
-
-    workers = [threading.Thread(target=run, args=(i,)) for i in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    return results
+    """``action(session, i)`` in ``threads`` write transactions started together."""
+    return race(engine, [in_transaction(action, i) for i in range(threads)])
 
 
 def _successes(results, error_type):

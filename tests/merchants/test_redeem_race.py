@@ -3,12 +3,9 @@ released together. On PostgreSQL the voucher's row lock (``SELECT … FOR UPDATE
 serialises them; on SQLite the write transaction (``BEGIN IMMEDIATE``) does. Each
 thread has its own Session (its own connection), as each request has in production.
 """
-import threading
-from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 import ledger
@@ -21,6 +18,7 @@ from points.notifications.models import Notification
 from points.timeutil import utcnow
 from tests.factories import bearer, make_held_voucher, make_scan_world
 from tests.merchants.test_redeem_scanned import shop_points
+from tests.races import run_together, sql_sent
 
 SECRET = "test-secret-key"
 THREADS = 20
@@ -36,25 +34,16 @@ def world(db):
 def race(engine, clerk_ids, scanned):
     """Each clerk redeems ``scanned`` in its own thread and Session, all released by one
     barrier; the results (a Redemption or the error) in order."""
-    barrier, results = threading.Barrier(len(clerk_ids)), [None] * len(clerk_ids)
 
-    def run(i):
+    def run(i, start):
         with Session(engine) as session:
-            try:
-                clerk = session.get(User, clerk_ids[i])
-                session.rollback()  # no transaction left open while waiting
-                barrier.wait(timeout=60)
-                results[i] = scanning.redeem_scanned(session, clerk=clerk, scanned=scanned,
-                                                     secret=SECRET, now=utcnow())
-            except Exception as error:  # noqa: BLE001  (the race's outcome is what we test)
-                results[i] = error
+            clerk = session.get(User, clerk_ids[i])
+            session.rollback()  # no transaction left open while waiting
+            start()
+            return scanning.redeem_scanned(session, clerk=clerk, scanned=scanned,
+                                           secret=SECRET, now=utcnow())
 
-    workers = [threading.Thread(target=run, args=(i,)) for i in range(len(clerk_ids))]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    return results
+    return run_together(len(clerk_ids), run)
 
 
 def assert_redeemed_once(db, world, results):
@@ -90,40 +79,21 @@ def test_twenty_concurrent_redemptions_of_one_code_succeed_exactly_once(db, engi
 def test_concurrent_redemptions_over_http_succeed_exactly_once(app, db, world):
     headers = bearer(app.test_client(), world.clerk)
     code = world.voucher.code  # read here: the threads have no app context of their own
-    barrier, statuses = threading.Barrier(6), [None] * 6
 
-    def run(i):
+    def run(i, start):
         client = app.test_client()
-        barrier.wait()
+        start()
         response = client.post("/api/v1/merchant/redemptions", headers=headers,
                                json={"code": code})
-        statuses[i] = (response.status_code, response.get_json()["error"]["code"]
-                       if response.status_code != 201 else "redeemed")
+        return (response.status_code, response.get_json()["error"]["code"]
+                if response.status_code != 201 else "redeemed")
 
-    workers = [threading.Thread(target=run, args=(i,)) for i in range(6)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
+    statuses = run_together(6, run)
 
     assert sorted(statuses) == [(201, "redeemed")] + [(409, "voucher_already_redeemed")] * 5
     db.session.rollback()
     assert shop_points(db.session, world.shop) == Decimal("120")
     assert verify(db.session) == []
-
-
-@contextmanager
-def sql_sent(engine):
-    statements = []
-
-    def capture(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", capture)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
 
 
 def test_redemption_locks_the_voucher_row_before_reading_its_status(db, engine, world):

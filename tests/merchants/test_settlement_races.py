@@ -1,12 +1,10 @@
 """Races of real threads, each with its own Session: two settlements of one shop-month, and
 a refund against the settlement of its month. On PostgreSQL the shop row's lock
 (``FOR NO KEY UPDATE``) serialises them; on SQLite the write transaction does."""
-import threading
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from ledger.models import Transfer
 from ledger.verify import verify
@@ -17,28 +15,14 @@ from points.auth.models import User
 from points.communities.models import Community
 from tests import factories
 from tests.merchants.test_settlement import World, last_month
+from tests import races
 
 pytestmark = pytest.mark.slow
 
 
 def race(engine, *actions):
     """Run each ``action(session)`` in its own thread and Session, started together."""
-    barrier, results = threading.Barrier(len(actions)), [None] * len(actions)
-
-    def run(i, action):
-        with Session(engine) as session:
-            barrier.wait()
-            try:
-                results[i] = action(session)
-            except Exception as error:  # noqa: BLE001  (the race's outcome is what we test)
-                results[i] = error
-
-    threads = [threading.Thread(target=run, args=(i, action)) for i, action in enumerate(actions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
+    return races.race(engine, list(actions))
 
 
 def settler(world, merchant_id):

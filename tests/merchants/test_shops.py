@@ -16,7 +16,7 @@ from points.errors import ForbiddenError
 from points.notifications.models import Notification
 from points.timeutil import utcnow
 from tests import factories
-from tests.ledger.test_concurrency import sql_sent
+from tests.races import sql_sent
 
 
 @pytest.fixture

@@ -6,14 +6,12 @@ PostgreSQL (row locks) and SQLite (one writer at a time).
 - Vouchers made and cancelled at once on one offer: no deadlock, stock and points add up
   (issue and cancel lock the offer before the ledger's accounts).
 """
-import threading
 from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 from flask import current_app
-from sqlalchemy.orm import Session
 
 from ledger.verify import verify
 from merchants import errors, services
@@ -22,6 +20,7 @@ from points import wallets
 from points.residents.acting import acting_as_self
 from points.timeutil import utcnow
 from tests import factories
+from tests import races
 
 pytestmark = pytest.mark.slow
 
@@ -30,23 +29,7 @@ def race(db, actions):
     """Run each ``action(session)`` in its own thread and Session (the residents given
     are merged into it), all released together; returns results or the exceptions
     raised, in order."""
-    barrier, results = threading.Barrier(len(actions)), [None] * len(actions)
-    app = current_app._get_current_object()
-
-    def run(i):
-        with app.app_context(), Session(db.engine) as session:
-            barrier.wait()
-            try:
-                results[i] = actions[i](session)
-            except Exception as error:  # noqa: BLE001  (the race's outcome is what we test)
-                results[i] = error
-
-    workers = [threading.Thread(target=run, args=(i,)) for i in range(len(actions))]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    return results
+    return races.race(db.engine, actions, app=current_app._get_current_object())
 
 
 @dataclass

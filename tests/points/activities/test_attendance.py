@@ -1,12 +1,10 @@
 """Attendance → credit: staff confirm once after the start; each attendee is credited
 exactly once, cut by the type's caps; every refusal changes nothing."""
-import threading
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from ledger.verify import verify
 from points import wallets
@@ -22,6 +20,7 @@ from points.errors import ForbiddenError
 from points.notifications.models import Notification
 from points.timeutil import LOCAL, utcnow
 from tests import factories
+from tests.races import race
 
 
 @pytest.fixture
@@ -300,24 +299,14 @@ def test_racing_confirmations_credit_each_attendee_exactly_once(engine, session)
     for person in people:
         factories.make_signup(session, activity, person)
     attendees = [{"user_id": person.id} for person in people]
-    barrier, outcomes = threading.Barrier(2), [None, None]
 
-    def run(i):
-        with Session(engine) as own:
-            actor = own.get(type(staff), staff.id)
-            barrier.wait()
-            try:
-                outcomes[i] = attendance.confirm_attendance(
-                    own, actor=actor, community_id=community.id, activity_id=activity.id,
-                    attendees=attendees, now=utcnow())
-            except Exception as error:  # noqa: BLE001  (the race's outcome is what we test)
-                outcomes[i] = error
+    def confirm(own):
+        actor = own.get(type(staff), staff.id)
+        return attendance.confirm_attendance(
+            own, actor=actor, community_id=community.id, activity_id=activity.id,
+            attendees=attendees, now=utcnow())
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = race(engine, [confirm, confirm])
 
     refused = [o for o in outcomes if isinstance(o, Exception)]
     assert len(refused) == 1 and isinstance(refused[0], ActivityConfirmedError), outcomes

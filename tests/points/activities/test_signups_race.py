@@ -1,13 +1,10 @@
 """Races: many people sign up for one activity at the same moment, each in their own
 thread and database session. The activity's row lock (PostgreSQL) or the one write
 transaction (SQLite) makes capacity hold and hands out one queue number each."""
-import threading
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from points.activities import services
 from points.activities.models import SignUp
@@ -16,44 +13,10 @@ from points.notifications.models import Notification
 from points.residents.acting import acting_as_self
 from points.timeutil import utcnow
 from tests import factories
+from tests.races import race, sql_sent
 
 CAPACITY = 5
 PEOPLE = 20
-
-
-@contextmanager
-def sql_sent(engine):
-    statements = []
-
-    def capture(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", capture)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
-
-
-def race(engine, actions):
-    """Run each ``action(session)`` in its own thread, all released together; results or
-    errors, in order."""
-    barrier, results = threading.Barrier(len(actions)), [None] * len(actions)
-
-    def run(i):
-        with Session(engine) as session:
-            barrier.wait()
-            try:
-                results[i] = actions[i](session)
-            except Exception as error:  # noqa: BLE001  (the race's outcome is what we test)
-                results[i] = error
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(actions))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def signing_up(user_id, activity_id, community_id, now):

@@ -1,13 +1,10 @@
 """Exactly once under concurrency: approvers racing on one claim, and a bulk approval
 racing single approvals, credit each claim once. Real threads, each with its own
 session; PostgreSQL serialises them on the claim's row lock, SQLite on its one writer."""
-import threading
-from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
 
 from ledger.verify import verify
 from points import wallets
@@ -21,28 +18,9 @@ from points.extensions import unit_of_work
 from points.notifications.models import Notification
 from tests import factories
 from tests.points.claims.conftest import file_claim, later
+from tests.races import race, sql_sent
 
 APPROVERS = 8
-
-
-def race(engine, actions):
-    """Run each ``action(session)`` in its own thread, started together."""
-    barrier, results = threading.Barrier(len(actions)), [None] * len(actions)
-
-    def run(i):
-        with Session(engine) as session:
-            barrier.wait()
-            try:
-                results[i] = actions[i](session)
-            except Exception as error:  # noqa: BLE001  (the race's outcome is what we test)
-                results[i] = error
-
-    workers = [threading.Thread(target=run, args=(i,)) for i in range(len(actions))]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    return results
 
 
 def approver(staff_id, community_id, claim_id):
@@ -107,20 +85,6 @@ def test_a_bulk_approval_racing_single_approvals_credits_each_claim_once(db, pla
     neighbour = db.session.get(User, place.neighbour.id)
     assert wallets.wallet_balance(db.session, neighbour).balance == Decimal("20") * 6
     assert verify(db.session) == []
-
-
-@contextmanager
-def sql_sent(engine):
-    statements = []
-
-    def capture(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", capture)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
 
 
 def test_the_claim_row_is_locked_before_its_status_is_read(db, place, upload_dir):

@@ -1,13 +1,11 @@
 """Concurrent credits to one person are counted against the caps one after another:
 threads racing on PostgreSQL (row locks) and SQLite (one writer) never pass a cap, and
 one piece of work credited from many threads at once is credited once."""
-import threading
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from ledger.verify import verify
 from points import wallets
@@ -15,31 +13,16 @@ from points.auth.models import User
 from points.earning import services
 from points.earning.errors import CapReachedError
 from points.earning.models import ActivityType, Credit
-from points.extensions import unit_of_work
 from tests import factories
+from tests import races
 
 THREADS = 8
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)
 
 
 def race(engine, action):
-    barrier, results = threading.Barrier(THREADS), [None] * THREADS
-
-    def run(i):
-        with Session(engine) as session:
-            barrier.wait()
-            try:
-                with unit_of_work(session):
-                    results[i] = action(session, i)
-            except Exception as error:  # noqa: BLE001  (the outcome is what we test)
-                results[i] = error
-
-    workers = [threading.Thread(target=run, args=(i,)) for i in range(THREADS)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    return results
+    """``action(session, i)`` as ``THREADS`` transactions started together."""
+    return races.race(engine, [races.in_transaction(action, i) for i in range(THREADS)])
 
 
 @pytest.fixture

@@ -1,12 +1,10 @@
 """Two (or eight) people saving the same grid and month at once: the inspection row's lock
 makes them take turns, so each household is scored and credited once. Run on PostgreSQL
 (row locks, READ COMMITTED) and SQLite (one writer)."""
-import threading
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from ledger.models import Transfer
 from ledger.verify import verify
@@ -16,27 +14,14 @@ from points.inspections import services
 from points.inspections.models import Inspection, InspectionScore
 from points.notifications.models import Notification
 from tests.points.inspections.conftest import FAIL, MONTH, NOW, PASS
+from tests import races
 
 THREADS = 8
 
 
 def race(engine, action):
-    barrier, results = threading.Barrier(THREADS), [None] * THREADS
-
-    def run(i):
-        with Session(engine) as session:
-            barrier.wait()
-            try:
-                results[i] = action(session, i)
-            except Exception as error:  # noqa: BLE001  (the outcome is what we test)
-                results[i] = error
-
-    workers = [threading.Thread(target=run, args=(i,)) for i in range(THREADS)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    return results
+    """``action(session, i)`` in ``THREADS`` threads and Sessions, started together."""
+    return races.race(engine, [lambda session, i=i: action(session, i) for i in range(THREADS)])
 
 
 def count(session, model):
@@ -99,7 +84,7 @@ def test_racing_corrections_of_one_score_apply_one_after_another(db, town):
 def test_scoring_locks_the_grid_months_inspection_row_on_postgresql(db, town):
     if db.engine.dialect.name != "postgresql":
         pytest.skip("SQLite has no row locks: its write transaction takes the one write lock")
-    from tests.ledger.test_concurrency import sql_sent
+    from tests.races import sql_sent
 
     with sql_sent(db.engine) as statements:
         services.score_grid(db.session, actor=town.admin, community=town.community,
