@@ -1,16 +1,13 @@
 """Schemas of ``/api/v1/merchant/redemptions``: what a shop's till sends and gets back."""
-import base64
-import binascii
 import re
 from datetime import datetime, timedelta, timezone
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from points.api.wallet_schemas import Points
+from points.api.wallet_schemas import OpaqueCursor, Points
 from points import months
 from points.codes import display
 
-_CURSOR = re.compile(r"[A-Za-z0-9_-]{1,60}")
 _KEY = re.compile(r"(\d{1,17})\.([1-9]\d{0,18})")
 MAX_ID = 2**63 - 1
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -30,39 +27,28 @@ class RefundIn(Schema):
                        "and in the audit log).", "example": "顾客退货"})
 
 
-def encode_cursor(value):
-    """``(redeemed_at, id)`` → the opaque text clients pass back (None stays None)."""
-    if value is None:
-        return None
-    at, voucher_id = value
-    raw = f"{(at - EPOCH) // _MICROSECOND}.{voucher_id}".encode()
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+class RedemptionCursor(OpaqueCursor):
+    """``(redeemed_at, id)`` of the last redemption of a page."""
 
+    max_length = 60
 
-class RedemptionCursor(fields.String):
-    """An opaque cursor: ``(redeemed_at, id)`` of the last redemption of a page."""
+    def to_text(self, value):
+        at, voucher_id = value
+        return f"{(at - EPOCH) // _MICROSECOND}.{voucher_id}"
 
-    default_error_messages = {"invalid": "Not a valid cursor."}
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        return encode_cursor(value)
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        raw = super()._deserialize(value, attr, data, **kwargs)
-        if not _CURSOR.fullmatch(raw):
-            raise self.make_error("invalid")
-        try:
-            decoded = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode("ascii")
-        except (binascii.Error, ValueError):
-            raise self.make_error("invalid") from None
-        found = _KEY.fullmatch(decoded)
+    def from_text(self, text):
+        found = _KEY.fullmatch(text)
         if not found or int(found[2]) > MAX_ID:
-            raise self.make_error("invalid")
+            return None
         try:
-            at = EPOCH + int(found[1]) * _MICROSECOND
+            return EPOCH + int(found[1]) * _MICROSECOND, int(found[2])
         except OverflowError:
-            raise self.make_error("invalid") from None
-        return at, int(found[2])
+            return None
+
+
+def encode_cursor(value):
+    """``(redeemed_at, id)`` → the opaque text the page's links carry (None stays None)."""
+    return RedemptionCursor().serialize("cursor", {"cursor": value})
 
 
 def a_month(text):

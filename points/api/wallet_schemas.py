@@ -9,7 +9,7 @@ import ledger
 from points.statements import describe
 
 MAX_ENTRY_ID = 2**63 - 1  # ledger ids are BIGINT
-_CURSOR = re.compile(r"[A-Za-z0-9_-]{1,32}")
+_CURSOR = re.compile(r"[A-Za-z0-9_-]+")
 _DIGITS = re.compile(r"[1-9][0-9]{0,18}")
 
 
@@ -20,27 +20,50 @@ class Points(fields.String):
         return None if value is None else ledger.format_amount(value)
 
 
-class Cursor(fields.String):
-    """An opaque page cursor: the last entry id of the page, base64url without padding."""
+class OpaqueCursor(fields.String):
+    """A page cursor clients pass back untouched: a subclass's text (``to_text``) in
+    base64url without padding. Anything that does not decode to what ``from_text``
+    accepts is "invalid" (422), never a 500."""
 
     default_error_messages = {"invalid": "Not a valid cursor."}
+    max_length = 32
+
+    def to_text(self, value):
+        raise NotImplementedError
+
+    def from_text(self, text):
+        """The value of ``text``, or None when it is not one."""
+        raise NotImplementedError
 
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:
             return None
-        return base64.urlsafe_b64encode(str(value).encode()).rstrip(b"=").decode()
+        return base64.urlsafe_b64encode(self.to_text(value).encode()).rstrip(b"=").decode()
 
     def _deserialize(self, value, attr, data, **kwargs):
         raw = super()._deserialize(value, attr, data, **kwargs)
-        if not _CURSOR.fullmatch(raw):
+        if not _CURSOR.fullmatch(raw) or len(raw) > self.max_length:
             raise self.make_error("invalid")
         try:
             decoded = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode("ascii")
         except (binascii.Error, ValueError):
             raise self.make_error("invalid") from None
-        if not _DIGITS.fullmatch(decoded) or int(decoded) > MAX_ENTRY_ID:
+        found = self.from_text(decoded)
+        if found is None:
             raise self.make_error("invalid")
-        return int(decoded)
+        return found
+
+
+class Cursor(OpaqueCursor):
+    """The last entry id of the page."""
+
+    def to_text(self, value):
+        return str(value)
+
+    def from_text(self, text):
+        if not _DIGITS.fullmatch(text) or int(text) > MAX_ENTRY_ID:
+            return None
+        return int(text)
 
 
 class StatementQueryIn(Schema):
