@@ -83,6 +83,7 @@ def test_a_claim_with_a_photo_is_approved_and_the_resident_sees_the_points(
 
     expect(page.locator("[data-test=status]")).to_have_text("待审核")
     expect(page.locator("[data-test=photo]")).to_have_count(1)
+    page.locator("[data-test=photo]").evaluate("img => img.decode()")  # arrived and decoded
     assert page.locator("[data-test=photo]").evaluate("img => img.naturalWidth") == 480
     check_layout(page)
     shoot(page, artifacts_dir, "claim-resident-filed")
@@ -100,6 +101,7 @@ def test_a_claim_with_a_photo_is_approved_and_the_resident_sees_the_points(
     expect(page.locator("[data-test=claimant]")).to_contain_text("赵桂芳")
     expect(page.locator("[data-test=caps]")).to_contain_text("40 分")
     expect(page.get_by_label("记多少积分")).to_have_value("20")
+    page.locator("[data-test=photo]").evaluate("img => img.decode()")  # arrived and decoded
     assert page.locator("[data-test=photo]").evaluate("img => img.naturalWidth") == 480
     check_layout(page)
     shoot(page, artifacts_dir, "claim-staff-detail")

@@ -85,6 +85,8 @@ def test_office_shelves_a_good_and_a_resident_makes_and_cancels_a_voucher(
     expect(page.locator("[data-test=points]")).to_have_text("300")
     qr = page.locator("[data-test=qr]")
     expect(qr).to_be_visible()
+    # The PNG is a request of its own: wait until it has arrived, then it must be a picture.
+    page.wait_for_function("document.querySelector('[data-test=qr]').complete")
     assert page.evaluate("document.querySelector('[data-test=qr]').naturalWidth") > 0
     assert qr.bounding_box()["width"] >= 260
     check_layout(page)
