@@ -248,7 +248,7 @@ def approved_points(session, community_id, month):
     first, following = first_days(month)
     return (select(Credit.user_id, func.sum(Credit.points).label("points"))
             .where(Credit.community_id == community_id, Credit.work_day >= first,
-                   Credit.work_day < following)
+                   Credit.work_day < following, Credit.reversed_at.is_(None))
             .group_by(Credit.user_id).subquery())
 
 

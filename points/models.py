@@ -12,3 +12,4 @@ from points.earning.models import ActivityType, Credit  # noqa: F401
 from points.activities.models import Activity, CheckIn, MemberCard, SignUp  # noqa: F401
 from points.claims.models import Claim, ClaimDecision, ClaimPhoto  # noqa: F401
 from points.inspections.models import Inspection, InspectionScore  # noqa: F401
+from points.gamification.models import BadgeAward, Level, MonthlyTally, Standing  # noqa: F401

@@ -24,6 +24,7 @@ class User(CommunityScoped, UserMixin, Base):
         CheckConstraint("role = 'district_admin' OR community_id IS NOT NULL", name="has_community"),
         CheckConstraint("role NOT IN ('merchant_clerk', 'merchant_owner') OR merchant_id IS NOT NULL",
                         name="merchant_staff_have_shop"),
+        CheckConstraint("leaderboard IN ('masked', 'named', 'hidden')", name="known_leaderboard"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -38,6 +39,8 @@ class User(CommunityScoped, UserMixin, Base):
     active: Mapped[bool] = mapped_column(default=True)
     language: Mapped[str | None] = mapped_column(String(12))
     elder_mode: Mapped[bool] = mapped_column(default=False)
+    # How the person appears on leaderboards: masked (王**), named, or hidden (left them).
+    leaderboard: Mapped[str] = mapped_column(String(8), default="masked", server_default="masked")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_sign_in_at: Mapped[datetime | None] = mapped_column()

@@ -67,3 +67,18 @@ class TypeNameMissingError(InvalidRuleError):
 
 class UnknownCategoryError(InvalidRuleError):
     message = N_("请选择一个类别")
+
+
+class CreditNotFoundError(EarningError):
+    code = "not_found"
+    message = N_("找不到这笔积分记录")
+
+
+class CreditReversedError(EarningError):
+    code = "already_reversed"
+    message = N_("这笔积分已经撤销过了")
+
+
+class CreditSpentError(EarningError):
+    code = "insufficient_points"
+    message = N_("这笔积分已经被用掉了，余额不足，不能撤销；请先与居民联系")

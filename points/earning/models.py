@@ -77,5 +77,15 @@ class Credit(CommunityScoped, Base):
     transfer_id: Mapped[int] = mapped_column(ForeignKey("ledger_transfers.id"), unique=True)
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A credit taken back by staff: the reversing transfer, who and when. Reversed credits
+    # count for nothing in levels, badges, streaks and leaderboards, nor against the caps.
+    reversal_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_transfers.id"))
+    reversed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reversed_at: Mapped[datetime | None] = mapped_column()
+    reversal_reason: Mapped[str | None] = mapped_column(String(200))
 
     activity_type: Mapped[ActivityType] = relationship()
+
+    @property
+    def reversed(self):
+        return self.reversed_at is not None

@@ -8,17 +8,25 @@ from sqlalchemy.exc import IntegrityError
 
 import ledger
 from ledger.amounts import ZERO
+from ledger.errors import InsufficientPointsError, ReasonRequiredError
 from ledger.locking import lock_accounts
 from ledger.models import utcnow
 from points import months, wallets
 from points.audit import services as audit
 from points.earning import rules
 from points.earning.errors import (ActivityTypeNameTakenError, ActivityTypeNotFoundError,
+                                   CreditNotFoundError, CreditReversedError, CreditSpentError,
                                    DailyCapReachedError, MonthlyCapReachedError)
 from points.earning.models import PER_HOUR, PER_PARTICIPATION, ActivityType, Credit
 from points.extensions import unit_of_work
 from points.errors import ForbiddenError
 from points.auth import roles
+from points.auth.models import User
+from points.gamification import services as gamification
+from points.notifications.services import notify
+
+REVERSED_TITLE = "积分被撤销"
+REVERSED_BODY = "%(day)s 的“%(type)s”积分 %(points)s 分已被社区撤销，原因：%(reason)s。"
 
 # The programmes' usual kinds of work; a new community starts with these and edits them.
 DEFAULT_TYPES = (
@@ -146,7 +154,7 @@ def used_points(session, *, user_id, type_id, first_day, until_day):
     """Points credited to the person for the type for work on days in [first, until)."""
     stmt = select(func.coalesce(func.sum(Credit.points), 0)).where(
         Credit.user_id == user_id, Credit.type_id == type_id,
-        Credit.work_day >= first_day, Credit.work_day < until_day)
+        Credit.work_day >= first_day, Credit.work_day < until_day, Credit.reversed_at.is_(None))
     return Decimal(session.scalar(stmt) or 0)
 
 
@@ -215,4 +223,45 @@ def credit_work(session, *, user, activity_type, source, source_id, work_day, po
                     approved_by_id=approved_by.id if approved_by else None, created_at=now)
     session.add(credit)
     session.flush()
+    gamification.refresh_person(session, user, now=now, wallet=wallet)
     return Earned(credit, created=True, cut_by_cap=granted < asked)
+
+
+def reverse_credit(session, *, actor, credit_id, reason, now):
+    """Take back a credit (approved by mistake, work not done): a reversing transfer out
+    of the person's wallet, the credit marked reversed, their level, badges and boards
+    recomputed, the audit log and the person told. Office staff of the community only;
+    a reason is required. Points already spent cannot be taken back (``CreditSpentError``)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ReasonRequiredError()
+    with unit_of_work(session):
+        credit = session.get(Credit, credit_id)
+        if credit is None:
+            raise CreditNotFoundError()
+        ensure_rule_keeper(actor, credit.community_id)
+        person = session.get(User, credit.user_id)
+        wallet = wallets.wallet_id(session, person)
+        lock_accounts(session, [wallet])
+        session.refresh(credit, with_for_update=True)
+        if credit.reversed_at is not None:
+            raise CreditReversedError()
+        try:
+            reversal = ledger.reverse(session, credit.transfer_id, key=f"reverse:credit:{credit.id}",
+                                      reason=reason, actor_id=actor.id, now=now)
+        except InsufficientPointsError:
+            raise CreditSpentError() from None
+        credit.reversal_id, credit.reversed_by_id = reversal.id, actor.id
+        credit.reversed_at, credit.reversal_reason = now, reason[:200]
+        session.flush()
+        audit.record(session, actor=actor, action="credit.reverse", obj_type="credit",
+                     obj_id=credit.id, before={"points": credit.points},
+                     after={"points": ZERO, "reason": reason}, community_id=credit.community_id,
+                     now=now)
+        gamification.refresh_person(session, person, now=now, wallet=wallet)
+        notify(session, user=person, kind="credit_reversed", title=REVERSED_TITLE,
+               body=REVERSED_BODY % {"type": credit.activity_type.name,
+                                     "day": credit.work_day.isoformat(),
+                                     "points": ledger.format_amount(credit.points), "reason": reason},
+               link="/me/statement", now=now)
+    return credit

@@ -74,7 +74,7 @@ def test_approval_credits_the_rules_points_once_and_tells_the_resident(db, place
     assert credit.approved_by_id == place.staff.id and credit.work_day == TODAY
     [decision] = decided.decisions
     assert (decision.approver_id, decision.decision, decision.points) == (place.staff.id, "approve", 20)
-    [note] = db.session.scalars(select(Notification)).all()
+    [note] = db.session.scalars(select(Notification).where(Notification.kind == "claim_approved")).all()
     assert note.user_id == place.resident.id and note.kind == "claim_approved"
     assert "20 积分" in note.body and "环境卫生" in note.body and note.link == f"/claims/{claim.id}"
     [event] = db.session.scalars(select(AuditEvent)).all()
@@ -93,7 +93,7 @@ def test_approving_again_is_a_conflict_and_moves_nothing_more(db, place, claim):
     with pytest.raises(ClaimAlreadyDecidedError):
         reject(db, place, claim, actor=place.second_staff)
     assert balance(db, place.resident) == Decimal("20") and count(db.session, Credit) == 1
-    assert count(db.session, ClaimDecision) == 1 and count(db.session, Notification) == 1
+    assert count(db.session, ClaimDecision) == 1 and count(db.session, Notification) == 2  # approved, first badge
 
 
 def test_adjusted_points_need_a_reason_and_are_recorded_before_and_after(db, place, claim):

@@ -1,0 +1,1 @@
+"""Levels, badges, streaks and leaderboards: status from earned work, never spendable."""
