@@ -68,7 +68,11 @@ def _register_blueprints(app):
     from points.earning import views as earning
     from points.inspections import views as inspections
 
-    for feature in (earning, activities, checkin_views, claims, inspections):
+    from points.gamification import me_views, staff_views, views as gamification
+    from points.tasks import views as tasks
+
+    for feature in (earning, activities, checkin_views, claims, inspections, gamification,
+                    me_views, staff_views, tasks):
         app.register_blueprint(feature.bp)
     from merchants.views import bp as merchants_bp
 

@@ -94,11 +94,15 @@ def register(app):
     from points.activities.checkin_api import blp as checkin_blp
     from points.claims.api import blp as claims_blp
     from points.inspections.api import blp as inspections_blp
+    from points.gamification.api import blp as progress_blp
+    from points.gamification.boards_api import blp as boards_blp
+    from points.tasks.api import blp as tasks_blp
 
     from merchants.api_mall import blp as mall_blp
     from merchants.api_scan import blp as scan_blp
     from merchants.api_settlement import blp as settlement_blp
 
     for blueprint in (auth_blp, wallet_blp, activities_blp, checkin_blp, claims_blp,
-                      inspections_blp, mall_blp, scan_blp, settlement_blp):
+                      inspections_blp, progress_blp, boards_blp, tasks_blp, mall_blp, scan_blp,
+                      settlement_blp):
         api.register_blueprint(blueprint)
