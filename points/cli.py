@@ -3,11 +3,13 @@
 
 def register(app):
     from points.demo import demo_command
+    from points.gamification.cli import gamification_group
     from points.ledger_cli import ledger_group
     from merchants.cli import vouchers_group
     from merchants.coupons import coupons_group
 
     app.cli.add_command(demo_command)
     app.cli.add_command(ledger_group)
+    app.cli.add_command(gamification_group)
     app.cli.add_command(vouchers_group)
     app.cli.add_command(coupons_group)

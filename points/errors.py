@@ -66,6 +66,13 @@ STATUS_BY_CODE = {
     # claim is forbidden; a claim decided meanwhile or the first approver again conflicts.
     "own_claim": 403, "own_household_claim": 403, "own_proxied_claim": 403,
     "claim_already_decided": 409, "same_approver": 409,
+    # requests and tasks (points/tasks/errors.py): someone else's request, claim or
+    # conversation is forbidden; a task or request whose state moved on conflicts.
+    "own_request": 403, "own_household_request": 403, "not_your_claim": 403,
+    "not_in_conversation": 403, "not_your_request": 403,
+    "request_already_reviewed": 409, "task_full": 409, "task_not_open": 409,
+    "already_claimed": 409, "step_not_allowed": 409, "task_not_done": 409,
+    "already_confirmed": 409, "already_disputed": 409, "task_not_disputed": 409,
 }
 
 HTTP_MESSAGES = {

@@ -33,7 +33,10 @@ from points.auth.models import User
 from points.errors import ForbiddenError, NotFoundError
 from points.extensions import unit_of_work
 from points.notifications.services import notify
-from points.residents.services import resident_in_reach
+from points.communities.models import Grid
+from points.households.models import Household
+from points.residents import rules as resident_rules
+from points.residents.services import ensure_registrar, resident_in_reach
 
 MEMBER, ROTATING, STAFF = "member", "rotating", "staff"
 ISSUE_ATTEMPTS = 5  # a fresh random code colliding even once is already rare
@@ -146,6 +149,83 @@ def _reissue(session, *, actor, community, user_id, now):
                  obj_id=person.id, before=before, after=card_values(card),
                  community_id=community.id, now=now)
     return card
+
+
+# --- a grid's cards, printed in one go ----------------------------------------------------
+
+@dataclass
+class GridCards:
+    """A grid's active residents, by address and name, each with their card (None: not
+    issued yet) and household."""
+
+    grid: Grid
+    people: list  # [(User, Household, MemberCard | None)]
+
+    @property
+    def carded(self):
+        return [(person, home, card) for person, home, card in self.people if card is not None]
+
+    @property
+    def missing(self):
+        return [person for person, _home, card in self.people if card is None]
+
+
+def grid_in_reach(session, *, actor, community, grid_id):
+    """The grid of ``community`` if the staff member reaches it: office staff every grid,
+    a grid worker their own. ``ForbiddenError`` for other roles, ``NotFoundError`` for a
+    grid out of reach (or of another community)."""
+    ensure_registrar(actor, community)
+    grid = session.scalar(select(Grid).where(Grid.id == grid_id, Grid.community_id == community.id))
+    if grid is None or not resident_rules.reaches_grid(actor, grid.id):
+        raise NotFoundError()
+    return grid
+
+
+def _grid_residents(community, grid):
+    return (select(User, Household, MemberCard)
+            .join(Household, Household.id == User.household_id)
+            .outerjoin(MemberCard, MemberCard.user_id == User.id)
+            .where(Household.grid_id == grid.id, User.community_id == community.id,
+                   User.role == roles.RESIDENT, User.active.is_(True)))
+
+
+def grid_cards(session, *, actor, community, grid_id):
+    """The grid's residents with their cards, for staff who reach the grid (reads only)."""
+    grid = grid_in_reach(session, actor=actor, community=community, grid_id=grid_id)
+    stmt = _grid_residents(community, grid).order_by(Household.address, User.name, User.id)
+    return GridCards(grid, [tuple(row) for row in session.execute(stmt)])
+
+
+def issue_grid_cards(session, *, actor, community, grid_id, now):
+    """Issue a member card to every active resident of the grid who has none, all in one
+    transaction, and record it in the audit log; returns how many were issued. Running it
+    again issues nothing; batches of one grid wait for each other (the grid row is
+    locked), and one that meets a card issued meanwhile starts over."""
+    attempts = ISSUE_ATTEMPTS
+    while True:
+        try:
+            with unit_of_work(session):
+                return _issue_grid_cards(session, actor=actor, community=community,
+                                         grid_id=grid_id, now=now)
+        except IntegrityError:
+            attempts -= 1
+            if not attempts:
+                raise
+
+
+def _issue_grid_cards(session, *, actor, community, grid_id, now):
+    grid = grid_in_reach(session, actor=actor, community=community, grid_id=grid_id)
+    session.scalar(select(Grid.id).where(Grid.id == grid.id).with_for_update())
+    stmt = (_grid_residents(community, grid).where(MemberCard.user_id.is_(None))
+            .order_by(User.id))
+    people = [person for person, _home, _card in session.execute(stmt)]
+    for person in people:
+        _issue(session, person, now)
+    if people:
+        audit.record(session, actor=actor, action="member_card.issue_grid", obj_type="grid",
+                     obj_id=grid.id, after={"grid_id": grid.id, "count": len(people)},
+                     community_id=community.id, now=now)
+    return len(people)
 
 
 def holder_of(session, community_id, code):

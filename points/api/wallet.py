@@ -3,13 +3,17 @@
 Residents see their own wallet. Shop clerks and owners see their shop's account, because
 that is what they run; see ``points.statements``.
 """
+from dataclasses import asdict
+
 from flask import g
+from flask_babel import gettext
 
 from points import statements
 from points.api import Blueprint, token_required
 from points.api.wallet_schemas import BalanceOut, StatementOut, StatementQueryIn
 from points.auth.roles import WALLET_ROLES
 from points.extensions import db
+from points.gamification import services as gamification
 
 blp = Blueprint("api_wallet", __name__, url_prefix="/api/v1",
                 description="Balance and statement of the signed-in user's points")
@@ -24,10 +28,12 @@ def balance():
 
     A resident gets their own wallet. A merchant clerk or owner gets their shop's account
     (owner type ``merchant``), not their personal wallet: the shop's points are what they
-    run. A user whose account was never opened gets zeros. ``level`` is null until levels
-    exist.
+    run. A user whose account was never opened gets zeros. ``level`` and ``level_name``
+    are the signed-in person's own (a clerk's volunteering, never the shop's).
     """
-    return statements.balance_summary(db.session, g.user)
+    level = gamification.level_of(db.session, g.user)
+    return {**asdict(statements.balance_summary(db.session, g.user)), "level": level.number,
+            "level_name": gettext(level.name)}
 
 
 @blp.get("/me/statement")

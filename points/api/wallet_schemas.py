@@ -6,7 +6,6 @@ import re
 from marshmallow import Schema, fields, validate
 
 import ledger
-from points.statements import describe
 
 MAX_ENTRY_ID = 2**63 - 1  # ledger ids are BIGINT
 _CURSOR = re.compile(r"[A-Za-z0-9_-]+")
@@ -81,7 +80,12 @@ class BalanceOut(Schema):
         "description": "Points ever earned by volunteering (kind ``earn``), less reversals "
                        "of those; spending does not lower it.", "example": "3000"})
     level = fields.Integer(allow_none=True, dump_default=None, metadata={
-        "description": "Always null until gamification (levels) lands."})
+        "description": "The person's level number on the community's ladder (1 for the "
+                       "first step), from lifetime earned points; see /me/progress.",
+        "example": 2})
+    level_name = fields.String(allow_none=True, dump_default=None, metadata={
+        "description": "The level's name (default ladder: in the request's language).",
+        "example": "志愿能手"})
 
 
 class StatementEntryOut(Schema):
@@ -91,9 +95,9 @@ class StatementEntryOut(Schema):
     amount = Points(required=True, metadata={"description": "Signed: + in, - out.",
                                              "example": "-100"})
     balance_after = Points(required=True)
-    description = fields.Function(lambda line: describe(line.kind, line.reason),
-                                  metadata={"type": "string",
-                                            "description": "Plain words in the request's language."})
+    description = fields.String(metadata={
+        "description": "Plain words in the request's language, naming what the line was "
+                       "about (the activity, the shop, the voucher) where known."})
 
 
 class StatementOut(Schema):

@@ -20,6 +20,7 @@ ACTION_LABELS = {
     "settlement.paid": N_("登记结算付款"),
     # check-in and attendance
     "member_card.reissue": N_("换发会员卡"), "activity.confirm": N_("确认活动出勤"),
+    "member_card.issue_grid": N_("为网格补发会员卡"),
     # activities and sign-ups
     "activity.create": N_("新建活动"), "activity.update": N_("修改活动"),
     "activity.publish": N_("发布活动"), "activity.cancel": N_("取消活动"),
@@ -39,6 +40,8 @@ ACTION_LABELS = {
     "merchant.register": N_("登记商户"), "merchant.approve": N_("批准商户合作"),
     "merchant.suspend": N_("暂停商户合作"), "merchant.reactivate": N_("恢复商户合作"),
     "merchant.bill_cap": N_("修改商户每单上限"),
+    "user.leaderboard": N_("修改排行榜显示方式"),  # leaderboards
+    "credit.reverse": N_("撤销积分"), "levels.save": N_("修改等级设置"),  # progress
 }
 
 # Plain words for the keys and coded values that the recorded pictures use.
@@ -76,14 +79,17 @@ FIELD_LABELS = {
     "stock": N_("库存"), "change": N_("变动件数"), "monthly_limit": N_("每人每月限兑次数"),
     "per_bill_cap": N_("每单最多可用积分"), "photo_key": N_("照片"),
     "voided_vouchers": N_("作废的兑换券张数"),
+    "leaderboard": N_("排行榜显示方式"),  # leaderboards
 }
 OBJECT_LABELS = {"user": N_("居民账号"), "proxy_grant": N_("亲情代理"),
                  "fund_income": N_("社区基金收入"), "coupon_rule": N_("积分券规则"),
                  "settlement": N_("结算单"),
                  "member_card": N_("会员卡"), "voucher": N_("兑换券"),
+                 "grid": N_("网格"),
                  "activity": N_("活动"),
                  "activity_type": N_("活动类型"), "inspection_score": N_("家庭卫生评比"),
                  "claim": N_("积分申报"),
+                 "credit": N_("积分记录"), "community": N_("社区"),  # progress
                  "offer": N_("商品或优惠"), "merchant": N_("合作商户")}
 VALUE_LABELS = {
     ("source", "form"): N_("逐个登记"), ("source", "import"): N_("表格导入"),
@@ -104,6 +110,9 @@ VALUE_LABELS = {
     # mall (a shop's status; "pending" reads 待审核 above)
     ("status", "active"): N_("合作中"), ("status", "suspended"): N_("已暂停"),
     ("kind", "item"): N_("商品"), ("kind", "discount"): N_("优惠"),
+    # leaderboards
+    ("leaderboard", "named"): N_("显示全名"), ("leaderboard", "masked"): N_("只显示姓"),
+    ("leaderboard", "hidden"): N_("不上榜"),
 }
 
 

@@ -256,8 +256,8 @@ def reverse_credit(session, *, actor, credit_id, reason, now):
         session.flush()
         audit.record(session, actor=actor, action="credit.reverse", obj_type="credit",
                      obj_id=credit.id, before={"points": credit.points},
-                     after={"points": ZERO, "reason": reason}, community_id=credit.community_id,
-                     now=now)
+                     after={"points": ZERO, "reason": reason}, reason=reason,
+                     community_id=credit.community_id, now=now)
         gamification.refresh_person(session, person, now=now, wallet=wallet)
         notify(session, user=person, kind="credit_reversed", title=REVERSED_TITLE,
                body=REVERSED_BODY % {"type": credit.activity_type.name,

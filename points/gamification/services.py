@@ -8,18 +8,26 @@ for everyone, nightly; it is idempotent and can be stopped and started again. No
 moves points.
 """
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import selectinload
 
+import ledger
+from ledger.amounts import MAX_AMOUNT
 from ledger.locking import lock_accounts
 from ledger.models import Transfer
 from points import months, wallets
+from points.audit import services as audit
 from points.auth import roles
 from points.auth.models import User
+from points.communities.models import Community
 from points.earning.models import ActivityType, Credit
+from points.errors import ForbiddenError
 from points.extensions import unit_of_work
 from points.gamification import rules
+from points.gamification.errors import (LadderNameError, LadderSizeError, LadderStartError,
+                                        LadderThresholdError)
 from points.gamification.models import BadgeAward, Level, MonthlyTally, Standing
 from points.households.models import Household
 from points.inspections.models import InspectionScore
@@ -136,6 +144,9 @@ def _write_badges(session, user, facts, now):
             new.append(outcome.badge)
         elif not outcome.achieved and award is not None and award.revoked_at is None:
             award.revoked_at = now
+        elif outcome.achieved and (award.credit_id, award.month) != (outcome.credit_id, outcome.month):
+            # The credit that earned it was reversed, yet a later one still crosses the line.
+            award.credit_id, award.month = outcome.credit_id, outcome.month
     session.flush()
     for badge in new:
         notify(session, user=user, kind="badge", title=BADGE_TITLE,
@@ -217,3 +228,84 @@ def progress_of(session, user, now):
     return Progress(session.get(Standing, user.id),
                     rules.level_for(points, ladder(session, user.community_id)),
                     current, best, rules.evaluate(facts), awards)
+
+
+# --- levels: the community's ladder, a person's level -----------------------------------
+
+def level_of(session, user):
+    """The person's level on the community's ladder, from the credits that stand (reads
+    only; spending and expiry never lower it)."""
+    points = session.scalar(select(func.coalesce(func.sum(Credit.points), 0)).where(
+        Credit.user_id == user.id, Credit.reversed_at.is_(None)))
+    return rules.level_for(Decimal(points or 0), ladder(session, user.community_id))
+
+
+def award_credits(session, awards):
+    """``{credit id: Credit}`` of the credits that earned ``awards`` (their work and type)."""
+    ids = {award.credit_id for award in awards if award.credit_id is not None}
+    if not ids:
+        return {}
+    found = session.scalars(select(Credit).where(Credit.id.in_(ids))
+                            .options(selectinload(Credit.activity_type)))
+    return {credit.id: credit for credit in found}
+
+
+def ensure_ladder_keeper(actor, community_id):
+    """Office staff and admins of the community set its levels; grid workers read them."""
+    if actor.role not in roles.OFFICE_ROLES or actor.community_id not in (None, community_id):
+        raise ForbiddenError()
+
+
+def cleaned_ladder(steps):
+    """``steps`` (``(threshold, name)``, any order) as whole Decimal thresholds and trimmed
+    names, lowest first; ``InvalidLadderError`` saying what is wrong when
+    ``rules.ensure_valid_ladder`` refuses it."""
+    try:
+        cleaned = sorted(((Decimal(str(threshold).strip()), " ".join(str(name or "").split()))
+                          for threshold, name in steps), key=lambda step: step[0])
+    except (InvalidOperation, ValueError):
+        raise LadderThresholdError() from None
+    thresholds = [threshold for threshold, _ in cleaned]
+    if rules.ensure_valid_ladder(cleaned) and all(
+            threshold.is_finite() and threshold == threshold.to_integral_value()
+            and threshold <= MAX_AMOUNT for threshold in thresholds):
+        return [(threshold.quantize(Decimal(1)), name) for threshold, name in cleaned]
+    if not 2 <= len(cleaned) <= 10:
+        raise LadderSizeError()
+    if not all(name and len(name) <= 20 for _, name in cleaned):
+        raise LadderNameError()
+    if thresholds[0] != 0 and all(threshold >= 0 for threshold in thresholds):
+        raise LadderStartError()
+    raise LadderThresholdError()
+
+
+def save_ladder(session, *, actor, community_id, ladder, now):
+    """Replace the community's levels with ``ladder`` (2–10 ``(threshold, name)`` pairs,
+    the first at 0) in one transaction, recorded in the audit log with before and after.
+    Levels are read from the ladder when shown, so everyone's level follows at once; no
+    standing changes. The same ladder again records nothing. Raises ``ForbiddenError``
+    and ``InvalidLadderError``; returns the ladder saved, lowest first."""
+    ensure_ladder_keeper(actor, community_id)
+    steps = cleaned_ladder(ladder)
+    with unit_of_work(session):
+        # Two offices saving at once take turns on the community row (SQLite: one writer).
+        session.execute(select(Community.id).where(Community.id == community_id).with_for_update())
+        before = [tuple(row) for row in session.execute(
+            select(Level.threshold, Level.name).where(Level.community_id == community_id)
+            .order_by(Level.threshold))]
+        if before == steps:
+            return steps
+        # A bulk delete runs now, so a new step may reuse an old threshold (unique).
+        session.execute(delete(Level).where(Level.community_id == community_id))
+        session.add_all([Level(community_id=community_id, threshold=threshold, name=name)
+                         for threshold, name in steps])
+        session.flush()
+        audit.record(session, actor=actor, action="levels.save", obj_type="community",
+                     obj_id=community_id, before=_ladder_picture(before),
+                     after=_ladder_picture(steps), community_id=community_id, now=now)
+    return steps
+
+
+def _ladder_picture(steps):
+    """The audit log's picture of a ladder: threshold → name (empty: the default one)."""
+    return {ledger.format_amount(threshold): name for threshold, name in steps} or None

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 import ledger
 from ledger.accounts import find_account
 from ledger.errors import N_
+from ledger.locking import lock_accounts
 from points import wallets
 from points.audit import services as audit
 from points.auth import roles
@@ -26,6 +27,7 @@ from points.auth.models import User
 from points.communities.models import Community, Grid
 from points.errors import ForbiddenError, NotFoundError
 from points.extensions import unit_of_work
+from points.gamification import services as gamification
 from points.households.models import Household
 from points.inspections import rules
 from points.inspections.errors import (ConcurrentScoringError, HouseholdNotInGridError,
@@ -201,6 +203,27 @@ def members_of(session, household):
         User.household_id == household.id, User.active.is_(True)).order_by(User.id)))
 
 
+def lock_members(session, household_ids):
+    """The households' active members, ``(member, wallet id)``, with their wallets locked
+    in id order before any transfer: ``credit_work`` locks a wallet before the issuance
+    account, so taking them the other way round could deadlock with it."""
+    if not household_ids:
+        return []
+    members = list(session.scalars(select(User).where(
+        User.household_id.in_(set(household_ids)), User.active.is_(True)).order_by(User.id)))
+    found = [(member, wallets.wallet_id(session, member)) for member in members]
+    if found:
+        lock_accounts(session, [wallet for _, wallet in found])
+    return found
+
+
+def refresh_members(session, members, household_ids, *, now):
+    """Recompute the standing and badges (清洁之家) of the locked members of the households."""
+    for member, wallet in members:
+        if member.household_id in household_ids:
+            gamification.refresh_person(session, member, now=now, wallet=wallet)
+
+
 def tell_household(session, household, *, kind, title, body, now):
     for member in members_of(session, household):
         notify(session, user=member, kind=kind, title=title, body=body, link=LINK, now=now)
@@ -274,6 +297,7 @@ def score_grid(session, *, actor, community, grid_id, month, entries, now):
             ids = [entry["household_id"] for entry in entries]
             households = households_asked(session, community, grid, ids)
             existing = scores_of(session, community, ids, month)
+            members = lock_members(session, [key for key in ids if key not in existing])
             policy = policy_for(session, community.id)
             results, created = [], set()
             for entry in entries:
@@ -284,6 +308,8 @@ def score_grid(session, *, actor, community, grid_id, month, entries, now):
                                       values=entry, now=now)
                     created.add(score.id)
                 results.append(score)
+            refresh_members(session, members, {score.household_id for score in results
+                                               if score.id in created and score.passed}, now=now)
     except IntegrityError:
         # The household was scored at this moment through another grid's inspection.
         raise ConcurrentScoringError() from None
@@ -332,6 +358,7 @@ def correct_score(session, *, actor, community, score_id, values, reason, now,
     rules.ensure_scores_in_range(values)
     with unit_of_work(session):
         score = lock_score(session, community, score_id)
+        members = lock_members(session, [score.household_id])
         if expected_revision is not None and expected_revision != score.revision:
             raise StaleCorrectionError()
         rules.ensure_changed(score, values)
@@ -343,6 +370,7 @@ def correct_score(session, *, actor, community, score_id, values, reason, now,
         session.flush()
         if score.passed:
             credit_household(session, score=score, actor=actor, now=now)
+        refresh_members(session, members, {score.household_id}, now=now)
         tell_household(session, score.household, kind="household_corrected",
                        title=CORRECTED_TITLE, now=now,
                        body=corrected_body(score, reason, taken_back))

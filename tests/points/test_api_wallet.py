@@ -84,7 +84,7 @@ def test_balance_shows_spendable_held_and_earned_points_as_decimal_strings(clien
 
     assert response.status_code == 200
     assert response.get_json() == {"points": "250", "held": "50", "lifetime_earned": "300",
-                                   "level": None}
+                                   "level": 1, "level_name": "志愿新星"}
 
 
 def test_lifetime_earned_ignores_spending_and_subtracts_a_reversal(client, db, community, resident, shop):
@@ -105,7 +105,7 @@ def test_a_user_without_an_account_gets_zeros(client, resident):
 
     assert response.status_code == 200
     assert response.get_json() == {"points": "0", "held": "0", "lifetime_earned": "0",
-                                   "level": None}
+                                   "level": 1, "level_name": "志愿新星"}
 
 
 @pytest.mark.parametrize("role", ["merchant_clerk", "merchant_owner"])
@@ -120,7 +120,8 @@ def test_shop_staff_see_their_shops_account_not_their_own_wallet(client, db, com
     balance = client.get(BALANCE_URL, headers=headers).get_json()
     entries = client.get(STATEMENT_URL, headers=headers).get_json()["entries"]
 
-    assert balance == {"points": "120", "held": "0", "lifetime_earned": "0", "level": None}
+    assert balance == {"points": "120", "held": "0", "lifetime_earned": "0", "level": 1,
+                       "level_name": "志愿新星"}
     assert [(line["kind"], line["amount"]) for line in entries] == [("spend", "120")]
 
 
@@ -156,7 +157,7 @@ def test_statement_lists_lines_newest_first_with_running_balances(client, db, re
     assert [(line["kind"], line["amount"], line["balance_after"]) for line in entries] == [
         ("spend", "-30", "120"), ("grant", "50", "150"), ("earn", "100", "100")]
     assert [line["description"] for line in entries] == [
-        "积分消费", "社区发放：测试发放", "获得积分：参加\"清洁家园\"活动"]
+        "在“张记面馆”消费", "社区发放：测试发放", "获得积分：参加\"清洁家园\"活动"]
     assert entries[0]["id"] > entries[1]["id"] > entries[2]["id"]
     assert set(entries[0]) == {"id", "created_at", "kind", "amount", "balance_after", "description"}
     assert entries[0]["created_at"].endswith("+00:00")
