@@ -13,3 +13,5 @@ from points.activities.models import Activity, CheckIn, MemberCard, SignUp  # no
 from points.claims.models import Claim, ClaimDecision, ClaimPhoto  # noqa: F401
 from points.inspections.models import Inspection, InspectionScore  # noqa: F401
 from points.gamification.models import BadgeAward, Level, MonthlyTally, Standing  # noqa: F401
+from points.tasks.models import (RequestPhoto, ServiceRequest, Task, TaskAssignment,  # noqa: F401
+                                 TaskEvent, TaskMessage)

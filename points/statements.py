@@ -282,7 +282,7 @@ def _credit_words(credit):
         return gettext("参加“%(title)s”活动", title=credit.activity_title)
     if credit.source == "claim":
         return gettext("申报“%(type)s”", type=credit.type_name)
-    if credit.source == "task":
+    if credit.type_name:  # a work order ("task") or other credited work
         return gettext("志愿服务“%(type)s”", type=credit.type_name)
     return gettext("志愿服务")
 

@@ -169,7 +169,7 @@ def make_credit(session, user, points, work_day, activity_type=None):
     community = session.get(Community, user.community_id)
     activity_type = activity_type or make_activity_type(session, community, points=points)
     with unit_of_work(session):
-        earned = credit_work(session, user=user, activity_type=activity_type, source="task",
+        earned = credit_work(session, user=user, activity_type=activity_type, source="test",
                              source_id=next(_numbers), work_day=work_day,
                              points=Decimal(points), now=utcnow())
     return earned.credit

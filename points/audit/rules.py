@@ -33,6 +33,11 @@ ACTION_LABELS = {
     # claims
     "claim.approve": N_("通过积分申报"), "claim.approve_first": N_("初审通过积分申报（待复核）"),
     "claim.reject": N_("退回积分申报"), "claim.adjust": N_("调整申报的积分"),
+    # requests and tasks (群众点单)
+    "request.publish": N_("把点单发布为任务"), "request.decline": N_("不受理点单"),
+    "request.merge": N_("合并相同的点单"), "request.route": N_("把点单转给网格"),
+    "task.reassign": N_("调整任务的志愿者"), "task.cancel": N_("取消任务"),
+    "task.confirm_for": N_("替居民确认任务办好"), "task.decide": N_("处理任务的异议"),
     # mall: the store's goods, shop offers and shops
     "offer.create": N_("上架商品或优惠"), "offer.update": N_("修改商品或优惠"),
     "offer.stock": N_("调整库存"), "offer.hide": N_("隐藏商品或优惠"),
@@ -75,6 +80,10 @@ FIELD_LABELS = {
     "home": N_("家庭环境"), "public": N_("公共卫生"), "result": N_("评比结果"),
     "revision": N_("第几次评定"),
     "credit_id": N_("积分记录编号"),  # claims
+    # requests and tasks
+    "task_id": N_("任务编号"), "volunteers_needed": N_("需要志愿者人数"),
+    "merged_into_id": N_("合并到的点单编号"), "volunteer_id": N_("志愿者编号"),
+    "credited": N_("是否记积分"), "rating": N_("评价"),
     # mall
     "stock": N_("库存"), "change": N_("变动件数"), "monthly_limit": N_("每人每月限兑次数"),
     "per_bill_cap": N_("每单最多可用积分"), "photo_key": N_("照片"),
@@ -89,6 +98,7 @@ OBJECT_LABELS = {"user": N_("居民账号"), "proxy_grant": N_("亲情代理"),
                  "activity": N_("活动"),
                  "activity_type": N_("活动类型"), "inspection_score": N_("家庭卫生评比"),
                  "claim": N_("积分申报"),
+                 "service_request": N_("群众点单"), "task": N_("点单任务"),
                  "credit": N_("积分记录"), "community": N_("社区"),  # progress
                  "offer": N_("商品或优惠"), "merchant": N_("合作商户")}
 VALUE_LABELS = {
@@ -107,6 +117,11 @@ VALUE_LABELS = {
     ("category", "other"): N_("其他"),
     ("status", "pending"): N_("待审核"), ("status", "second_review"): N_("待复核"),  # claims
     ("status", "approved"): N_("已通过"), ("status", "rejected"): N_("未通过"),
+    # requests and tasks ("published", "cancelled" read as above)
+    ("status", "received"): N_("待社区处理"), ("status", "declined"): N_("未受理"),
+    ("status", "merged"): N_("已合并"), ("status", "open"): N_("等志愿者接单"),
+    ("status", "done"): N_("志愿者说办好了，待确认"), ("status", "disputed"): N_("有异议，社区处理中"),
+    ("status", "closed"): N_("已办结"),
     # mall (a shop's status; "pending" reads 待审核 above)
     ("status", "active"): N_("合作中"), ("status", "suspended"): N_("已暂停"),
     ("kind", "item"): N_("商品"), ("kind", "discount"): N_("优惠"),

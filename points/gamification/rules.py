@@ -87,12 +87,17 @@ def ensure_valid_ladder(ladder):
 
 # --- streaks ----------------------------------------------------------------------------
 
+def _follows(previous, month):
+    """Whether ``month`` is the month right after ``previous`` (both ``YYYY-MM``)."""
+    return previous is not None and months.following(months.first_day(previous)) == months.first_day(month)
+
+
 def _runs(month_list):
     """Runs of consecutive months in ``month_list`` (sorted ``YYYY-MM``): [(last, length)]."""
     runs = []
     previous = None
     for month in month_list:
-        if previous is not None and months.following(months.first_day(previous)) == months.first_day(month):
+        if _follows(previous, month):
             runs[-1] = (month, runs[-1][1] + 1)
         else:
             runs.append((month, 1))
@@ -117,8 +122,7 @@ def run_reaching(month_list, target):
     """The month in which ``month_list`` first held ``target`` consecutive months, or None."""
     run, previous = 0, None
     for month in sorted(set(month_list)):
-        consecutive = previous is not None and months.following(months.first_day(previous)) == months.first_day(month)
-        run = run + 1 if consecutive else 1
+        run = run + 1 if _follows(previous, month) else 1
         if run >= target:
             return month
         previous = month
@@ -230,7 +234,8 @@ def evaluate(facts):
         elif badge.measure == "streak":
             outcome = Outcome(badge, Decimal(best), month=run_reaching(measures.active_months, badge.target))
         elif badge.measure == "clean":
-            outcome = Outcome(badge, Decimal(clean_best), month=run_reaching(facts.clean_months, badge.target))
+            outcome = Outcome(badge, Decimal(clean_best),
+                              month=run_reaching(facts.clean_months, badge.target))
         else:
             category = badge.code.removeprefix("specialist_")
             own = [credit for credit in credits if credit.category == category]

@@ -47,7 +47,7 @@ def boards_world(live_server):
                 if Decimal(amount) > 0:
                     with unit_of_work(session):
                         earning.credit_work(session, user=person, activity_type=cleaning,
-                                            source="task", source_id=9000 + number * 2 + (day == today),
+                                            source="test", source_id=9000 + number * 2 + (day == today),
                                             work_day=day, points=Decimal(amount), now=posted)
             people.append(person)
         for grid_index, members in ((0, (0, 4)), (1, (2,))):

@@ -93,7 +93,8 @@ def test_approving_again_is_a_conflict_and_moves_nothing_more(db, place, claim):
     with pytest.raises(ClaimAlreadyDecidedError):
         reject(db, place, claim, actor=place.second_staff)
     assert balance(db, place.resident) == Decimal("20") and count(db.session, Credit) == 1
-    assert count(db.session, ClaimDecision) == 1 and count(db.session, Notification) == 2  # approved, first badge
+    # Told twice: approved, and the first badge.
+    assert count(db.session, ClaimDecision) == 1 and count(db.session, Notification) == 2
 
 
 def test_adjusted_points_need_a_reason_and_are_recorded_before_and_after(db, place, claim):

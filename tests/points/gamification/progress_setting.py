@@ -62,7 +62,7 @@ def credit(session, user, points="10", *, day=TODAY, activity_type, hours=None, 
     """Credit ``points`` for work of ``day`` through ``credit_work``; the credit made."""
     with unit_of_work(session):
         earned = earning.credit_work(session, user=user, activity_type=activity_type,
-                                     source="task", source_id=next(_sources), work_day=day,
+                                     source="test", source_id=next(_sources), work_day=day,
                                      points=Decimal(points),
                                      hours=Decimal(hours) if hours is not None else None,
                                      now=now)

@@ -57,7 +57,7 @@ def credit(session, user, points, activity_type, *, now, day=None):
     """Credit work of ``day`` (``now``'s local day) through ``credit_work``, posted at ``now``."""
     with unit_of_work(session):
         earned = earning.credit_work(session, user=user, activity_type=activity_type,
-                                     source="task", source_id=next(_sources),
+                                     source="test", source_id=next(_sources),
                                      work_day=day or local(now).date(), points=Decimal(points),
                                      now=now)
     return earned.credit
