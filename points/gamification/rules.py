@@ -142,12 +142,12 @@ class Badge:
 
 
 SPECIALISTS = {
-    "environment": (N_("环保能手"), "环"),
-    "greening": (N_("绿化能手"), "绿"),
-    "mediation": (N_("调解能手"), "调"),
-    "elderly": (N_("助老能手"), "老"),
-    "civility": (N_("文明劝导员"), "劝"),
-    "hazard": (N_("隐患侦察兵"), "查"),
+    "environment": (N_("环保能手"), "环", N_("环境卫生类服务累计 10 次")),
+    "greening": (N_("绿化能手"), "绿", N_("绿化美化类服务累计 10 次")),
+    "mediation": (N_("调解能手"), "调", N_("矛盾调解类服务累计 10 次")),
+    "elderly": (N_("助老能手"), "老", N_("敬老助老类服务累计 10 次")),
+    "civility": (N_("文明劝导员"), "劝", N_("文明劝导类服务累计 10 次")),
+    "hazard": (N_("隐患侦察兵"), "查", N_("上报安全隐患累计 10 次")),
 }
 SPECIALIST_TARGET = 10
 
@@ -162,9 +162,8 @@ def _catalogue():
         Badge("clean_3", N_("清洁之家"), N_("家庭连续 3 个月评为清洁户"), "洁", 3, "clean"),
         Badge("streak_3", N_("持之以恒"), N_("连续 3 个月都参加志愿服务"), "恒", 3, "streak"),
     ]
-    for category, (name, icon) in SPECIALISTS.items():
-        badges.append(Badge(f"specialist_{category}", name,
-                            N_("同一类服务累计 10 次"), icon,
+    for category, (name, icon, description) in SPECIALISTS.items():
+        badges.append(Badge(f"specialist_{category}", name, description, icon,
                             SPECIALIST_TARGET, "category"))
     return tuple(badges)
 
