@@ -336,8 +336,8 @@ def _give(session, *, actor, rule, month, user, now):
     session.add(coupon)
     session.flush()
     notify(session, user=user, kind="coupon_issued", title=ISSUED_TITLE,
-           body=ISSUED_BODY % {"name": rule.name, "points": ledger.format_amount(rule.points),
-                               "day": last_day(coupon).isoformat()}, link=LINK, now=now)
+           body=(ISSUED_BODY, {"name": rule.name, "points": ledger.format_amount(rule.points),
+                                "day": last_day(coupon).isoformat()}), link=LINK, now=now)
     return coupon
 
 
@@ -464,8 +464,8 @@ def expire_coupon(session, coupon_id, *, now):
             amount=coupon.points, key=f"coupon-expire:{coupon.id}", kind="coupon_expire",
             reason=rule.name, ref_type="coupon", ref_id=coupon.id, now=now)
         coupon.status, coupon.expire_transfer_id = EXPIRED, posted.id
-        body = EXPIRED_BODY % {"name": rule.name, "points": ledger.format_amount(coupon.points),
-                               "day": last_day(coupon).isoformat()}
+        body = (EXPIRED_BODY, {"name": rule.name, "points": ledger.format_amount(coupon.points),
+                               "day": last_day(coupon).isoformat()})
         notify(session, user=owner, kind="coupon_expired", title=EXPIRED_TITLE, body=body,
                link=LINK, now=now)
     return True

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 import ledger
 from ledger.amounts import to_points
+from ledger.errors import N_
 from ledger.models import Hold
 from merchants import errors, rules
 from merchants.models import (CANCELLED, EXPIRED, HELD, REDEEMED, REFUNDED, WALLET,
@@ -23,6 +24,13 @@ from points.notifications.services import notify
 from points.timeutil import start_of_local_date
 
 RETIRED = "retired"
+# What the voucher's owner is told (msgids: each reader sees their language).
+EXPIRY_TITLE = N_("兑换券已过期")
+EXPIRY_BODY = N_("“%(title)s”的兑换券已过期，%(points)s 积分已退回。")
+REDEMPTION_TITLE = N_("兑换券已核销")
+REDEMPTION_BODY = N_("“%(title)s”已核销，使用 %(points)s 积分。")
+REFUND_TITLE = N_("兑换已退款")
+REFUND_BODY = N_("“%(title)s”已退款，%(points)s 积分已退回。")
 
 
 @dataclass
@@ -227,7 +235,7 @@ def expire_voucher(session, voucher_id, *, now):
             return False
         _release(session, voucher, status=EXPIRED, now=now)
         notify(session, user=_owner(session, voucher), kind="voucher_expired",
-               title="兑换券已过期", body=f"“{voucher.title}”的兑换券已过期，{voucher.points} 积分已退回。",
+               title=EXPIRY_TITLE, body=(EXPIRY_BODY, {"title": voucher.title, "points": voucher.points}),
                link=f"/vouchers/{voucher.id}", now=now)
     return True
 
@@ -266,7 +274,8 @@ def redeem_voucher(session, *, clerk, voucher_id, now):
             session.get(Coupon, voucher.coupon_id).status = "used"
         voucher.status, voucher.redeemed_at, voucher.redeemed_by_id = REDEEMED, now, clerk.id
         notify(session, user=_owner(session, voucher), kind="voucher_redeemed",
-               title="兑换券已核销", body=f"“{voucher.title}”已核销，使用 {voucher.points} 积分。",
+               title=REDEMPTION_TITLE,
+               body=(REDEMPTION_BODY, {"title": voucher.title, "points": voucher.points}),
                link=f"/vouchers/{voucher.id}", now=now)
     return voucher
 
@@ -309,6 +318,6 @@ def refund_redemption(session, *, actor, voucher_id, reason, now):
                after={"status": REFUNDED, "points": voucher.points}, reason=reason,
                community_id=voucher.community_id, now=now)
         notify(session, user=_owner(session, voucher), kind="voucher_refunded",
-               title="兑换已退款", body=f"“{voucher.title}”已退款，{voucher.points} 积分已退回。",
+               title=REFUND_TITLE, body=(REFUND_BODY, {"title": voucher.title, "points": voucher.points}),
                link=f"/vouchers/{voucher.id}", now=now)
     return voucher

@@ -282,9 +282,9 @@ def _settle(session, *, actor, community, merchant, period, now):
     audit.record(session, actor=actor, action="settlement.run", obj_type="settlement",
                  obj_id=settlement.id, after=settlement_values(settlement),
                  community_id=community.id, now=now)
-    tell_owners(session, merchant, title=SETTLED_TITLE, body=SETTLED_BODY % {
+    tell_owners(session, merchant, title=SETTLED_TITLE, body=(SETTLED_BODY, {
         "period": period, "points": ledger.format_amount(points),
-        "amount": ledger.format_amount(amount, ledger.CNY)}, settlement=settlement, now=now)
+        "amount": ledger.format_amount(amount, ledger.CNY)}), settlement=settlement, now=now)
     return settlement
 
 
@@ -371,9 +371,9 @@ def _pay(session, *, actor, settlement, reference, now):
     audit.record(session, actor=actor, action="settlement.paid", obj_type="settlement",
                  obj_id=settlement.id, before=before, after=settlement_values(settlement),
                  community_id=merchant.community_id, now=now)
-    tell_owners(session, merchant, title=PAID_TITLE, body=PAID_BODY % {
+    tell_owners(session, merchant, title=PAID_TITLE, body=(PAID_BODY, {
         "period": settlement.period, "reference": reference,
-        "amount": ledger.format_amount(settlement.amount_cny, ledger.CNY)},
+        "amount": ledger.format_amount(settlement.amount_cny, ledger.CNY)}),
         settlement=settlement, now=now)
 
 

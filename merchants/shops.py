@@ -156,8 +156,8 @@ def _void_open_vouchers(session, merchant, actor, now):
         services.void_voucher(session, voucher, actor_id=actor.id, now=now)
         notify(session, user=session.get(User, voucher.user_id), kind="voucher_voided",
                title=VOIDED_TITLE,
-               body=VOIDED_BODY % {"shop": merchant.name, "title": voucher.title,
-                                   "points": int(voucher.points)},
+               body=(VOIDED_BODY, {"shop": merchant.name, "title": voucher.title,
+                                    "points": int(voucher.points)}),
                link=f"/vouchers/{voucher.id}", now=now)
     return len(held)
 

@@ -204,7 +204,7 @@ def _notify(session, activity, line, now):
         title, body = CAPPED_TITLE, CAPPED_BODY
     else:
         title, body = CREDITED_TITLE, CREDITED_CUT_BODY if line.cut_by_cap else CREDITED_BODY
-    notify(session, user=line.person, kind="credited", title=title, body=body % values,
+    notify(session, user=line.person, kind="credited", title=title, body=(body, values),
            link="/home", now=now)
 
 

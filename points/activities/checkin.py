@@ -302,7 +302,7 @@ def record_checkin(session, *, activity, person, method, by, now):
     except IntegrityError:  # the activity lock prevents it; the constraint has the last word
         raise AlreadyCheckedInError(person=person) from None
     notify(session, user=person, kind="checked_in", title=CHECKED_IN_TITLE,
-           body=CHECKED_IN_BODY % {"title": activity.title},
+           body=(CHECKED_IN_BODY, {"title": activity.title}),
            link=f"/activities/{activity.id}", now=now)
     return CheckInResult(checkin, person, signup_of(session, activity, person), activity)
 

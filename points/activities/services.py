@@ -574,18 +574,18 @@ def _tell_signed_up(session, activity, person, position, now):
     title, body = ((SIGNED_UP_TITLE, SIGNED_UP_BODY) if position is None
                    else (WAITLISTED_TITLE, WAITLISTED_BODY))
     notify(session, user=person, kind="signed_up" if position is None else "waitlisted",
-           title=title, body=body % params, link=activity_link(activity), now=now)
+           title=title, body=(body, params), link=activity_link(activity), now=now)
 
 
 def _tell_promoted(session, activity, person, now):
     params = {"title": activity.title, "when": when_text(activity), "place": activity.place}
     notify(session, user=person, kind="waitlist_promoted", title=PROMOTED_TITLE,
-           body=PROMOTED_BODY % params, link=activity_link(activity), now=now)
+           body=(PROMOTED_BODY, params), link=activity_link(activity), now=now)
 
 
 def _tell_cancelled(session, activity, person, reason, now):
     params = {"title": activity.title, "when": when_text(activity), "reason": reason}
-    body = (CANCELLED_REASON_BODY if reason else CANCELLED_BODY) % params
+    body = (CANCELLED_REASON_BODY if reason else CANCELLED_BODY, params)
     notify(session, user=person, kind="activity_cancelled", title=CANCELLED_TITLE, body=body,
            link=activity_link(activity), now=now)
 

@@ -97,6 +97,7 @@ def register(app):
     from points.gamification.api import blp as progress_blp
     from points.gamification.boards_api import blp as boards_blp
     from points.tasks.api import blp as tasks_blp
+    from points.reports.api import blp as reports_blp
 
     from merchants.api_mall import blp as mall_blp
     from merchants.api_scan import blp as scan_blp
@@ -104,5 +105,5 @@ def register(app):
 
     for blueprint in (auth_blp, wallet_blp, activities_blp, checkin_blp, claims_blp,
                       inspections_blp, progress_blp, boards_blp, tasks_blp, mall_blp, scan_blp,
-                      settlement_blp):
+                      settlement_blp, reports_blp):
         api.register_blueprint(blueprint)

@@ -210,9 +210,9 @@ def _final_approval(session, claim, *, actor, points, reason, now):
             {**status_values(claim), "points": points, "credit_id": earned.credit.id},
             reason, now)
     notify(session, user=claim.user, kind="claim_approved", title=APPROVED_TITLE,
-           body=APPROVED_BODY % {"type": claim.activity_type.name,
-                                 "day": claim.work_day.isoformat(),
-                                 "points": ledger.format_amount(points)},
+           body=(APPROVED_BODY, {"type": claim.activity_type.name,
+                                  "day": claim.work_day.isoformat(),
+                                  "points": ledger.format_amount(points)}),
            link=f"/claims/{claim.id}", now=now)
 
 
@@ -232,8 +232,8 @@ def reject_claim(session, *, actor, community, claim_id, reason, now):
             _record(session, claim, actor, "claim.reject", before, status_values(claim),
                     reason, now)
             notify(session, user=claim.user, kind="claim_rejected", title=REJECTED_TITLE,
-                   body=REJECTED_BODY % {"type": claim.activity_type.name,
-                                         "day": claim.work_day.isoformat(), "reason": reason},
+                   body=(REJECTED_BODY, {"type": claim.activity_type.name,
+                                          "day": claim.work_day.isoformat(), "reason": reason}),
                    link=f"/claims/{claim.id}", now=now)
     except IntegrityError:
         raise ClaimAlreadyDecidedError() from None

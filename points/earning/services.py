@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 import ledger
 from ledger.amounts import ZERO
-from ledger.errors import InsufficientPointsError, ReasonRequiredError
+from ledger.errors import N_, InsufficientPointsError, ReasonRequiredError
 from ledger.locking import lock_accounts
 from ledger.models import utcnow
 from points import months, wallets
@@ -25,8 +25,8 @@ from points.auth.models import User
 from points.gamification import services as gamification
 from points.notifications.services import notify
 
-REVERSED_TITLE = "积分被撤销"
-REVERSED_BODY = "%(day)s 的“%(type)s”积分 %(points)s 分已被社区撤销，原因：%(reason)s。"
+REVERSED_TITLE = N_("积分被撤销")
+REVERSED_BODY = N_("%(day)s 的“%(type)s”积分 %(points)s 分已被社区撤销，原因：%(reason)s。")
 
 # The programmes' usual kinds of work; a new community starts with these and edits them.
 DEFAULT_TYPES = (
@@ -260,8 +260,8 @@ def reverse_credit(session, *, actor, credit_id, reason, now):
                      community_id=credit.community_id, now=now)
         gamification.refresh_person(session, person, now=now, wallet=wallet)
         notify(session, user=person, kind="credit_reversed", title=REVERSED_TITLE,
-               body=REVERSED_BODY % {"type": credit.activity_type.name,
+               body=(REVERSED_BODY, {"type": credit.activity_type.name,
                                      "day": credit.work_day.isoformat(),
-                                     "points": ledger.format_amount(credit.points), "reason": reason},
+                                     "points": ledger.format_amount(credit.points), "reason": reason}),
                link="/me/statement", now=now)
     return credit

@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 
 import ledger
 from ledger.amounts import MAX_AMOUNT
+from ledger.errors import N_
 from ledger.locking import lock_accounts
 from ledger.models import Transfer
 from points import months, wallets
@@ -33,8 +34,8 @@ from points.households.models import Household
 from points.inspections.models import InspectionScore
 from points.notifications.services import notify
 
-BADGE_TITLE = "获得新徽章"
-BADGE_BODY = "恭喜获得“%(badge)s”徽章：%(description)s。"
+BADGE_TITLE = N_("获得新徽章")
+BADGE_BODY = N_("恭喜获得“%(badge)s”徽章：%(description)s。")
 EXPIRE_KIND = "expire"
 
 
@@ -150,7 +151,7 @@ def _write_badges(session, user, facts, now):
     session.flush()
     for badge in new:
         notify(session, user=user, kind="badge", title=BADGE_TITLE,
-               body=BADGE_BODY % {"badge": badge.name, "description": badge.description},
+               body=(BADGE_BODY, {"badge": badge.name, "description": badge.description}),
                link="/me/badges", now=now)
     return new
 

@@ -261,8 +261,8 @@ def add_score(session, *, inspection, household, values, policy, actor, now):
     session.flush()
     if score.passed:
         credit_household(session, score=score, actor=actor, now=now)
-        body = CREDITED_BODY % {"month": score.month, "address": household.address,
-                                "points": ledger.format_amount(score.points)}
+        body = (CREDITED_BODY, {"month": score.month, "address": household.address,
+                                "points": ledger.format_amount(score.points)})
         tell_household(session, household, kind="household_credited", title=CREDITED_TITLE,
                        body=body, now=now)
     audit.record(session, actor=actor, action="inspection.create", obj_type="inspection_score",
@@ -331,9 +331,9 @@ def lock_score(session, community, score_id):
 def corrected_body(score, reason, taken_back):
     values = {"month": score.month, "reason": reason, "address": score.household.address,
               "points": ledger.format_amount(score.points) if score.passed else ""}
-    body = (CORRECTED_PASS if score.passed else CORRECTED_FAIL) % values
+    body = [(CORRECTED_PASS if score.passed else CORRECTED_FAIL, values)]
     if taken_back is not None:
-        body += CORRECTED_TAKEN_BACK % {"points": ledger.format_amount(taken_back)}
+        body.append((CORRECTED_TAKEN_BACK, {"points": ledger.format_amount(taken_back)}))
     return body
 
 

@@ -1,7 +1,7 @@
 """A notification: one message to one person, read or not yet."""
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ledger.models import Base, utcnow
@@ -9,8 +9,10 @@ from points.tenancy import CommunityScoped
 
 
 class Notification(CommunityScoped, Base):
-    """``title`` and ``body`` are stored as rendered when sent (Chinese); ``link`` is an
-    optional path inside the site. ``read_at`` is empty until the person reads it.
+    """``title`` and ``body`` are stored as rendered when sent (Chinese); ``message`` keeps
+    their msgids and values (``{"title": msgid, "body": [[msgid, values], …]}``) so a page
+    shows them in the reader's language (``points.notifications.rules.shown``). ``link`` is
+    an optional path inside the site. ``read_at`` is empty until the person reads it.
 
     ``community_id`` is the recipient's: empty only for district administrators, who
     belong to no community (as on ``User``).
@@ -27,6 +29,7 @@ class Notification(CommunityScoped, Base):
     title: Mapped[str] = mapped_column(String(100))
     body: Mapped[str] = mapped_column(Text, default="")
     link: Mapped[str | None] = mapped_column(String(300))
+    message: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column()
 

@@ -16,6 +16,10 @@ from points.notifications.models import Notification
 def notify(session, *, user, kind, title, body, link=None, now):
     """Add one notification for ``user`` to the caller's open write transaction.
 
+    ``title`` is a msgid; ``body`` a msgid with its values, ``(msgid, values)``, or a list
+    of such parts shown one after the other (a plain string is stored as it is). Both are
+    stored rendered in Chinese and as msgids, so each reader sees their own language.
+
     Flushes, never commits: it is committed or rolled back with the act it reports.
     Raises ``RuntimeError`` outside a ``unit_of_work`` (the row would otherwise be
     committed by whatever write comes next, or silently lost) and ``ValueError`` for a
@@ -25,8 +29,11 @@ def notify(session, *, user, kind, title, body, link=None, now):
     if not session.info.get(WRITE_OPTION):
         raise RuntimeError("notify() must be called inside the caller's unit_of_work")
     rules.ensure_local_link(link)
+    parts = rules.body_parts(body)
     notification = Notification(community_id=user.community_id, user_id=user.id, kind=kind,
-                                title=title, body=body, link=link, created_at=now)
+                                title=str(title), body=rules.render(parts),
+                                message={"title": str(title), "body": parts}, link=link,
+                                created_at=now)
     session.add(notification)
     session.flush()
     return notification

@@ -48,7 +48,12 @@ def mark_all_read():
 
 def template_globals():
     """``unread_notifications()`` for the nav badge: counted only where a page asks."""
-    return {"unread_notifications": unread_for_current_user}
+    return {"unread_notifications": unread_for_current_user, "notification_text": notification_text}
+
+
+def notification_text(notification):
+    """``(title, body)`` in the page's language."""
+    return rules.shown(notification, _)
 
 
 def unread_for_current_user():

@@ -211,7 +211,7 @@ def add_event(session, request, kind, *, task=None, actor=None, volunteer=None, 
 def tell(session, user, what, link, now, **params):
     """Notify ``user`` with the ``TOLD`` message ``what``."""
     title, body = TOLD[what]
-    notify(session, user=user, kind=f"task_{what}"[:32], title=title, body=body % params,
+    notify(session, user=user, kind=f"task_{what}"[:32], title=title, body=(body, params),
            link=link, now=now)
 
 

@@ -278,3 +278,31 @@ def test_read_all_with_the_pages_csrf_token_succeeds(csrf_client):
 
     assert response.status_code == 302
     assert services.unread_count(session, user) == 0
+
+
+def test_a_message_is_stored_in_chinese_and_shown_in_the_readers_language(client, db):
+    from merchants.services import REDEMPTION_BODY, REDEMPTION_TITLE
+    from points.gamification.services import BADGE_BODY, BADGE_TITLE
+
+    user = factories.make_resident(db.session)
+    send(db.session, user, title=REDEMPTION_TITLE,
+         body=(REDEMPTION_BODY, {"title": "牛肉面一碗", "points": 30}))
+    send(db.session, user, title=BADGE_TITLE,
+         body=[(BADGE_BODY, {"badge": "初次参与", "description": "第一次志愿服务被记入积分"})])
+    with unit_of_work(db.session):  # as sent before messages were kept: text only
+        db.session.add(Notification(community_id=user.community_id, user_id=user.id, kind="old",
+                                    title="旧通知", body="这是以前存的文字。", created_at=utcnow()))
+    stored = db.session.scalars(select(Notification).order_by(Notification.id)).all()
+    assert stored[0].body == "“牛肉面一碗”已核销，使用 30 积分。"
+    assert stored[0].message == {"title": "兑换券已核销",
+                                 "body": [[REDEMPTION_BODY, {"title": "牛肉面一碗", "points": 30}]]}
+    assert stored[1].body == "恭喜获得“初次参与”徽章：第一次志愿服务被记入积分。"
+    sign_in(client, user)
+    client.post("/language/en")  # before the first page: the test app context keeps the locale
+
+    english = client.get("/notifications").get_data(as_text=True)
+
+    assert "Voucher used" in english and "“牛肉面一碗” was redeemed for 30 points." in english
+    # A value that is itself a msgid (a badge's name) is shown translated too; data is not.
+    assert "New badge" in english and "“First Step” badge: Your first volunteer work was credited" in english
+    assert "旧通知" in english and "这是以前存的文字。" in english

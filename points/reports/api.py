@@ -1,0 +1,44 @@
+"""``GET /api/v1/reports/summary``: the contract's figures for staff, refused to others.
+
+The figures are ``points.reports.figures.summary`` (the dashboard reads the same)."""
+from flask import g
+
+from points.api import Blueprint, token_required
+from points.auth.roles import STAFF_ROLES
+from points.communities.models import Community
+from points.extensions import db
+from points.reports import figures
+from points.reports.schemas import SummaryOut, SummaryQueryIn
+from points.timeutil import utcnow
+
+blp = Blueprint("api_reports", __name__, url_prefix="/api/v1",
+                description="Figures of a community for its office and funders")
+
+
+@blp.get("/reports/summary")
+@token_required(*STAFF_ROLES)
+@blp.arguments(SummaryQueryIn, location="query", as_kwargs=True)
+@blp.response(200, SummaryOut)
+@blp.doc(security=[{"bearer": []}])
+def summary(month=None, since=None, until=None, grid=None, community=None):
+    """Points issued, redeemed and expired in the period; outstanding points now and their
+    yuan value; the fund and its coverage; participation; approvals; 12 months of series.
+
+    Period: ``month=YYYY-MM`` (default this month) or ``since``/``until`` local days,
+    ``until`` exclusive, at most a year. Office staff and admins read their community,
+    optionally one ``grid``; grid workers one of their grids (their only grid by
+    default; 422 ``grid_required`` when they have several); district admins a community
+    by ``community`` code or every community summed. Residents and shops get 403.
+    Amounts are decimal strings, ratios decimal strings with 4 places or null when
+    the denominator is 0. Fund, coverage and approvals are community-wide, also per grid.
+    """
+    now = utcnow()
+    start, end = figures.period_of(month=month, since=since, until=until, now=now)
+    found = figures.summary_for(db.session, actor=g.user, since=start, until=end, grid_id=grid,
+                                community_code=community, now=now)
+    code = None
+    if found.community_id is not None:
+        code = db.session.get(Community, found.community_id).code
+    return {"period": {"since": start, "until": end}, "community": code, "grid": found.grid_id,
+            "points": found, "fund": found, "participation": found, "approvals": found,
+            "monthly": found.series}

@@ -1,0 +1,372 @@
+"""The figures a community office reports every month, read from the ledger in grouped SQL.
+
+Which transfers count (all on the POINTS ledger of the community, ``created_at`` in the
+period ``[since, until)``):
+
+* **issued**: ``earn``, ``grant`` and ``coupon`` transfers credited to a person's or a
+  household's account (``resident``/``household`` owner, any purpose, so coupon
+  accounts count) — from the issuance or coupons source — minus ``reverse`` transfers
+  that undo one of those kinds (a reversed credit, ``reverse_credit``).
+* **redeemed**: ``redeem`` (a voucher's hold posted to the shop; its holder is the hold's
+  account) minus ``refund`` (the shop's points back to the holder).
+* **expired**: ``expire`` (year-end expiry to the ``expired`` sink) plus
+  ``coupon_expire`` (an unused coupon back to the coupons source). A reversal of an
+  expiry (no service does one today) is not subtracted.
+* **outstanding** (now, not for the period): balance plus held of every resident and
+  household account — what the community still owes people. Shops' unsettled points
+  are not included (``merchants.fund.outstanding_points`` includes them).
+
+Each flow is counted on its holder's account (the credited one for earn, grant, coupon
+and refund; the debited one for reverse and expiries; the hold's account for redeem), so
+the per-grid figures follow where the holder lives. Over all time, and as long as no
+other kind of transfer touches people's accounts, issued − redeemed − expired =
+outstanding (the tests reconcile it).
+
+Participation: residents are active users of role ``resident``; an active resident has
+a credit (``points.earning``) made in the period and not reversed; a household counts
+this year when it, or anyone living in it, was issued points in ``now``'s local year.
+
+Holds, releases, settlement and fund movements move points or yuan between accounts
+that are already counted and are not flows here.
+
+Per grid: issued, redeemed, expired, outstanding and participation count only the
+accounts of the grid's households and of residents living in them. The fund, coverage
+and approvals are community-wide whatever the grid (a grid has no fund; claims are
+decided by the office).
+"""
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy.orm import aliased
+
+import ledger
+from ledger.models import Account, Hold, Transfer
+from merchants import fund
+from points import months, wallets
+from points.auth.models import GridAssignment, User
+from points.auth.roles import DISTRICT_ADMIN, GRID_WORKER, RESIDENT, STAFF_ROLES
+from points.claims import rules as claim_rules
+from points.claims.models import Claim
+from points.communities.models import Community, Grid
+from points.earning.models import Credit
+from points.errors import ForbiddenError
+from points.households.models import Household
+from points.reports.errors import (
+    BadPeriodError,
+    CommunityNotFoundError,
+    DistrictGridError,
+    GridNotFoundError,
+    GridRequiredError,
+)
+from points.timeutil import local, start_of_local_date
+
+ISSUE_KINDS = ("earn", "grant", "coupon")
+CREDIT_SIDE_KINDS = ISSUE_KINDS + ("refund",)  # the holder is the credited account
+DEBIT_SIDE_KINDS = ("reverse", "expire", "coupon_expire")  # the holder is the debited account
+REDEEM, REFUND, REVERSE = "redeem", "refund", "reverse"
+EXPIRED_KINDS = ("expire", "coupon_expire")
+FLOW_KINDS = CREDIT_SIDE_KINDS + DEBIT_SIDE_KINDS + (REDEEM,)
+HOLDERS = (wallets.RESIDENT, wallets.HOUSEHOLD)
+SERIES_MONTHS = 12
+ZERO = ledger.ZERO
+RATIO = Decimal("0.0001")
+# The queries name their community themselves; the district view reads every community.
+ALL = {"all_communities": True}
+
+
+@dataclass(frozen=True)
+class MonthFigures:
+    month: str  # YYYY-MM, local
+    issued: Decimal
+    redeemed: Decimal
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The figures of one community (or one grid of it, or a district's sum)."""
+
+    since: object
+    until: object
+    community_id: int | None
+    grid_id: int | None
+    issued: Decimal
+    redeemed: Decimal
+    expired: Decimal
+    outstanding: Decimal
+    outstanding_cny: Decimal
+    fund_balance: Decimal
+    residents: int
+    active_residents: int
+    households: int
+    households_this_year: int
+    approvals_waiting: int
+    decided_30_days: int
+    median_decision_minutes: int | None
+    series: list = field(default_factory=list)
+
+    @property
+    def coverage(self):
+        """Fund ÷ outstanding yuan (4 places), None when nothing is outstanding."""
+        return ratio(self.fund_balance, self.outstanding_cny)
+
+    @property
+    def participation(self):
+        return ratio(self.active_residents, self.residents)
+
+    @property
+    def household_participation(self):
+        return ratio(self.households_this_year, self.households)
+
+
+def ratio(numerator, denominator):
+    if not denominator:
+        return None
+    return (Decimal(numerator) / Decimal(denominator)).quantize(RATIO)
+
+
+def _grid_households(grid_id):
+    return select(Household.id).where(Household.grid_id == grid_id)
+
+
+def _holder_filter(account, community_id, grid_id):
+    """Resident and household accounts of the community (of the grid's households)."""
+    where = [account.ledger == ledger.POINTS, account.owner_type.in_(HOLDERS)]
+    if community_id is not None:
+        where.append(account.community_id == community_id)
+    if grid_id is not None:
+        homes = _grid_households(grid_id)
+        people = select(User.id).where(User.household_id.in_(homes))
+        where.append(or_(and_(account.owner_type == wallets.HOUSEHOLD, account.owner_id.in_(homes)),
+                         and_(account.owner_type == wallets.RESIDENT, account.owner_id.in_(people))))
+    return where
+
+
+def _flows(session, *, community_id, grid_id, bounds):
+    """``{(bucket, kind): amount}`` of the counted flows, bucket ``i`` being
+    ``[bounds[i], bounds[i + 1])``: one grouped query over (community_id, created_at)."""
+    holder = aliased(Account)
+    original = aliased(Transfer)
+    holder_id = case((Transfer.kind == REDEEM, Hold.account_id),
+                     (Transfer.kind.in_(CREDIT_SIDE_KINDS), Transfer.credit_account_id),
+                     else_=Transfer.debit_account_id)
+    bucket = case(*[(Transfer.created_at < edge, literal(index))
+                    for index, edge in enumerate(bounds[1:])], else_=literal(-1))
+    where = [Transfer.ledger == ledger.POINTS, Transfer.kind.in_(FLOW_KINDS),
+             Transfer.created_at >= bounds[0], Transfer.created_at < bounds[-1],
+             or_(Transfer.kind != REVERSE, original.kind.in_(ISSUE_KINDS))]
+    if community_id is not None:
+        where.append(Transfer.community_id == community_id)
+    stmt = (select(bucket, Transfer.kind, func.sum(Transfer.amount))
+            .select_from(Transfer)
+            .outerjoin(Hold, Hold.id == Transfer.hold_id)
+            .outerjoin(original, original.id == Transfer.reverses_id)
+            .join(holder, holder.id == holder_id)
+            .where(*where, *_holder_filter(holder, community_id, grid_id))
+            .group_by(bucket, Transfer.kind))
+    return {(int(index), kind): Decimal(amount or 0)
+            for index, kind, amount in session.execute(stmt, execution_options=ALL)}
+
+
+def _totals(flows, bucket):
+    def of(*kinds):
+        return sum((flows.get((bucket, kind), ZERO) for kind in kinds), ZERO)
+
+    return (of(*ISSUE_KINDS) - of(REVERSE), of(REDEEM) - of(REFUND), of(*EXPIRED_KINDS))
+
+
+def _outstanding(session, community_id, grid_id):
+    stmt = (select(func.coalesce(func.sum(Account.balance), ZERO),
+                   func.coalesce(func.sum(Account.held), ZERO))
+            .where(*_holder_filter(Account, community_id, grid_id)))
+    balance, held = session.execute(stmt, execution_options=ALL).one()
+    return Decimal(balance) + Decimal(held)
+
+
+def _residents_where(community_id, grid_id):
+    where = [User.role == RESIDENT, User.active.is_(True)]
+    if community_id is not None:
+        where.append(User.community_id == community_id)
+    if grid_id is not None:
+        where.append(User.household_id.in_(_grid_households(grid_id)))
+    return where
+
+
+def _participation(session, *, community_id, grid_id, since, until, year):
+    residents = session.scalar(select(func.count(User.id)).where(*_residents_where(community_id, grid_id)),
+                               execution_options=ALL)
+    active = session.scalar(
+        select(func.count(func.distinct(Credit.user_id))).join(User, User.id == Credit.user_id)
+        .where(*_residents_where(community_id, grid_id), Credit.reversed_at.is_(None),
+               Credit.created_at >= since, Credit.created_at < until), execution_options=ALL)
+    homes = [Household.community_id == community_id] if community_id is not None else []
+    if grid_id is not None:
+        homes.append(Household.grid_id == grid_id)
+    households = session.scalar(select(func.count(Household.id)).where(*homes), execution_options=ALL)
+    # Households any of whose people or whose own account got points this year.
+    holder, person = aliased(Account), aliased(User)
+    home = func.coalesce(person.household_id,
+                         case((holder.owner_type == wallets.HOUSEHOLD, holder.owner_id)))
+    where = [Transfer.ledger == ledger.POINTS, Transfer.kind.in_(ISSUE_KINDS),
+             Transfer.created_at >= year[0], Transfer.created_at < year[1]]
+    if community_id is not None:
+        where.append(Transfer.community_id == community_id)
+    stmt = (select(func.count(func.distinct(home))).select_from(Transfer)
+            .join(holder, holder.id == Transfer.credit_account_id)
+            .outerjoin(person, and_(holder.owner_type == wallets.RESIDENT, person.id == holder.owner_id))
+            .where(*where, *_holder_filter(holder, community_id, grid_id)))
+    this_year = session.scalar(stmt, execution_options=ALL)
+    return residents or 0, active or 0, households or 0, this_year or 0
+
+
+def _approvals(session, community_id, now):
+    waiting = session.scalar(select(func.count(Claim.id)).where(
+        Claim.community_id == community_id, Claim.status.in_(claim_rules.OPEN_STATUSES)),
+        execution_options=ALL)
+    # As approvals.response_times, but naming the community itself (district admins).
+    durations = [decided - created for created, decided in session.execute(
+        select(Claim.created_at, Claim.decided_at).where(
+            Claim.community_id == community_id, Claim.decided_at.is_not(None),
+            Claim.decided_at >= now - claim_rules.RESPONSE_WINDOW), execution_options=ALL)]
+    return waiting or 0, len(durations), claim_rules.median_minutes(durations)
+
+
+def series_bounds(now, count=SERIES_MONTHS):
+    """The ``count`` local months ending with ``now``'s: ``(labels, count + 1 moments)``."""
+    first = months.this_month(now)
+    days = [first]
+    for _ in range(count - 1):
+        days.insert(0, months.preceding(days[0]))
+    edges = [start_of_local_date(day) for day in days] + [months.moments_of(first)[1]]
+    return [months.month_of(day) for day in days], edges
+
+
+def summary(session, *, community_id, since, until, grid_id=None, now):
+    """The figures of ``community_id`` (or of its grid ``grid_id``) for ``[since, until)``."""
+    community = session.get(Community, community_id)
+    issued, redeemed, expired = _totals(
+        _flows(session, community_id=community_id, grid_id=grid_id, bounds=[since, until]), 0)
+    labels, edges = series_bounds(now)
+    flows = _flows(session, community_id=community_id, grid_id=grid_id, bounds=edges)
+    series = []
+    for index, label in enumerate(labels):
+        month_issued, month_redeemed, _ = _totals(flows, index)
+        series.append(MonthFigures(label, month_issued, month_redeemed))
+    outstanding = _outstanding(session, community_id, grid_id)
+    this_year = local(now).year
+    year = (start_of_local_date(date(this_year, 1, 1)), start_of_local_date(date(this_year + 1, 1, 1)))
+    residents, active, households, this_year = _participation(
+        session, community_id=community_id, grid_id=grid_id, since=since, until=until, year=year)
+    waiting, decided, median = _approvals(session, community_id, now)
+    return Summary(
+        since=since, until=until, community_id=community_id, grid_id=grid_id, issued=issued,
+        redeemed=redeemed, expired=expired, outstanding=outstanding,
+        outstanding_cny=ledger.points_to_cny(outstanding, community.points_per_yuan),
+        fund_balance=fund.fund_balance(session, community_id), residents=residents,
+        active_residents=active, households=households, households_this_year=this_year,
+        approvals_waiting=waiting, decided_30_days=decided, median_decision_minutes=median,
+        series=series)
+
+
+SUMMED = ("issued", "redeemed", "expired", "outstanding", "outstanding_cny", "fund_balance",
+          "residents", "active_residents", "households", "households_this_year",
+          "approvals_waiting", "decided_30_days")
+
+
+def district_summary(session, *, since, until, now):
+    """Every community's figures summed (one summary per community, not per person).
+    The median decision time is the median of the communities' medians (None if none)."""
+    ids = session.scalars(select(Community.id).order_by(Community.id), execution_options=ALL).all()
+    parts = [summary(session, community_id=cid, since=since, until=until, now=now) for cid in ids]
+    totals = {name: sum((getattr(part, name) for part in parts), 0) for name in SUMMED}
+    medians = sorted(part.median_decision_minutes for part in parts
+                     if part.median_decision_minutes is not None)
+    median = None
+    if medians:
+        middle = len(medians) // 2
+        median = (medians[middle] if len(medians) % 2
+                  else round((medians[middle - 1] + medians[middle]) / 2))
+    labels, _ = series_bounds(now)
+    series = [MonthFigures(label, sum((p.series[i].issued for p in parts), ZERO),
+                           sum((p.series[i].redeemed for p in parts), ZERO))
+              for i, label in enumerate(labels)]
+    for name in ("issued", "redeemed", "expired", "outstanding", "outstanding_cny", "fund_balance"):
+        totals[name] = Decimal(totals[name])
+    return Summary(since=since, until=until, community_id=None, grid_id=None,
+                   median_decision_minutes=median, series=series, **totals)
+
+
+
+# Who may read which figures --------------------------------------------------------------
+
+MAX_PERIOD = timedelta(days=366)
+
+
+def period_of(*, month=None, since=None, until=None, now):
+    """``(since, until)`` aware UTC moments of a local month ``YYYY-MM`` (default: this
+    month) or of local days ``since`` (inclusive) to ``until`` (exclusive), at most a
+    year; ``BadPeriodError`` otherwise."""
+    if month is not None:
+        if since is not None or until is not None:
+            raise BadPeriodError()
+        first = months.first_day(month)
+        if first is None:
+            raise BadPeriodError()
+        return months.moments_of(first)
+    if since is None and until is None:
+        return months.moments_of(months.this_month(now))
+    if since is None or until is None or not since < until or until - since > MAX_PERIOD:
+        raise BadPeriodError()
+    return start_of_local_date(since), start_of_local_date(until)
+
+
+def _grid_of(session, community_id, grid_id):
+    grid = session.scalar(select(Grid).where(Grid.id == grid_id, Grid.community_id == community_id),
+                          execution_options=ALL)
+    if grid is None:
+        raise GridNotFoundError()
+    return grid.id
+
+
+def summary_for(session, *, actor, since, until, grid_id=None, community_code=None, now):
+    """The summary ``actor`` may read. Office staff and admins: their community (or one of
+    its grids). Grid workers: one of their own grids (their only one when none is named).
+    District admins: a community by code (or one of its grids), else every community
+    summed. Everyone else: ``ForbiddenError``."""
+    role = actor.role
+    if role not in STAFF_ROLES:
+        raise ForbiddenError()
+    if role == DISTRICT_ADMIN:
+        if community_code is None:
+            if grid_id is not None:
+                raise DistrictGridError()
+            return district_summary(session, since=since, until=until, now=now)
+        community = session.scalar(select(Community).where(Community.code == community_code),
+                                   execution_options=ALL)
+        if community is None:
+            raise CommunityNotFoundError()
+        community_id = community.id
+    else:
+        community_id = actor.community_id
+        if community_id is None:
+            raise ForbiddenError()
+        if community_code is not None:
+            own = session.get(Community, community_id)
+            if own is None or own.code != community_code:
+                raise ForbiddenError()
+    if role == GRID_WORKER:
+        mine = session.scalars(select(GridAssignment.grid_id).where(GridAssignment.user_id == actor.id)
+                               .order_by(GridAssignment.grid_id)).all()
+        if grid_id is None:
+            if not mine:
+                raise ForbiddenError()
+            if len(mine) > 1:
+                raise GridRequiredError()
+            grid_id = mine[0]
+        elif grid_id not in mine:
+            raise ForbiddenError()
+    if grid_id is not None:
+        grid_id = _grid_of(session, community_id, grid_id)
+    return summary(session, community_id=community_id, since=since, until=until, grid_id=grid_id,
+                   now=now)
