@@ -22,7 +22,7 @@ from points.auth import roles
 from points.communities.models import Community
 from points.extensions import db
 from points.residents.acting import acting_for
-from points.tasks import services, staff, views
+from points.tasks import closing, services, staff, views
 from points.tasks.errors import RequestNotFoundError, TaskNotFoundError
 from points.tasks.models import ServiceRequest, Task
 from points.tasks.schemas import (MULTIPART_REQUEST, ServiceRequestIn, ServiceRequestListOut,
@@ -209,7 +209,7 @@ def confirm(data, request_id):
                           task_id=found.task.id, rating=data["rating"], comment=data["comment"],
                           now=now)
         return respond(request_body(reloaded_request(request_id)))
-    task = services.confirm_request(
+    task = closing.confirm_request(
         db.session, acting=acting_for(db.session, g.user, data["acting_for"]),
         request_id=request_id, rating=data["rating"], comment=data["comment"],
         idempotency_key=idempotency_key(), now=now)
@@ -226,7 +226,7 @@ def confirm(data, request_id):
 def dispute(data, request_id):
     """The requester's side says a done task was not done properly (``reason``): no points
     move; staff decide. 403 someone else's request; 409 not done, confirmed or disputed."""
-    services.dispute_request(db.session, acting=acting_for(db.session, g.user, data["acting_for"]),
+    closing.dispute_request(db.session, acting=acting_for(db.session, g.user, data["acting_for"]),
                              request_id=request_id, reason=data["reason"], now=utcnow())
     return respond(request_body(reloaded_request(request_id)))
 

@@ -29,7 +29,7 @@ from points.tasks.errors import (GridUnknownError, MergeTargetInvalidError, Requ
 from points.tasks.models import (CANCELLED, DECLINED, DISPUTED, DONE, FINISHED, MERGED, OPEN,
                                  PUBLISHED, RECEIVED, REMOVED, ServiceRequest, Task,
                                  TaskAssignment)
-from points.tasks import services
+from points.tasks import closing, services
 from points.tasks.services import add_event, request_link, task_link, tell
 
 QUEUE_LIMIT = 200
@@ -424,7 +424,7 @@ def cancel_task(session, *, actor, community, task_id, reason, now):
 
 def confirm_for(session, *, actor, community, task_id, rating=None, comment="", now):
     """Staff confirm a done task for its requester (who told them on the phone, or
-    does not use the app): as ``services.confirm_request``, recorded as staff's act."""
+    does not use the app): as ``closing.confirm_request``, recorded as staff's act."""
     ensure_staff(actor, community)
     rating = rules.parse_rating(rating)
     comment = rules.clean_reason(comment, required=False)
@@ -432,7 +432,7 @@ def confirm_for(session, *, actor, community, task_id, rating=None, comment="", 
         task = _locked_in_reach(session, actor, community, task_id)
         rules.ensure_confirmable(task)
         task.rating, task.rating_comment = rating, comment
-        services.close_with_credits(session, task, confirmer=actor, now=now, note=comment)
+        closing.close_with_credits(session, task, confirmer=actor, now=now, note=comment)
         _record(session, actor, "task.confirm_for", task, {"status": DONE},
                 {"status": task.status, "rating": rating}, now=now, reason=comment)
     return task
@@ -451,8 +451,8 @@ def decide_dispute(session, *, actor, community, task_id, credit, reason, now):
         add_event(session, task.request, "decided", task=task, actor=actor, note=reason, now=now)
         if credit:
             task.confirmed_at, task.confirmed_by_id = now, actor.id
-            services.credit_volunteers(session, task, approved_by=actor, now=now)
-        services.close(session, task, actor=actor, now=now)
+            closing.credit_volunteers(session, task, approved_by=actor, now=now)
+        closing.close(session, task, actor=actor, now=now)
         _record(session, actor, "task.decide", task, {"status": DISPUTED},
                 {"status": task.status, "credited": bool(credit)}, now=now, reason=reason)
         _tell_decided(session, task, credit, reason, now)

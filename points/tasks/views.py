@@ -28,7 +28,7 @@ from points.residents.acting import acting_for
 from points.residents.forms import ButtonForm
 from points.residents.switching import current_acting
 from points.residents.views import in_community
-from points.tasks import rules, services, staff
+from points.tasks import closing, rules, services, staff
 from points.tasks.errors import RequestNotFoundError, TaskNotFoundError
 from points.tasks.forms import (ConfirmForm, DecideForm, DisputeForm, MergeForm, MessageForm,
                                 PhoneRequestForm, PublishForm, ReasonForm, ReassignForm,
@@ -186,7 +186,7 @@ def confirm(request_id):
         return redirect(back)
     acting = acting_for(db.session, current_user, request.form.get("acting_for", type=int))
     try:
-        services.confirm_request(db.session, acting=acting, request_id=request_id,
+        closing.confirm_request(db.session, acting=acting, request_id=request_id,
                                  rating=form.rating.data, comment=form.comment.data, now=utcnow())
     except DomainError as error:
         refused(error)
@@ -205,7 +205,7 @@ def dispute(request_id):
         return redirect(back)
     acting = acting_for(db.session, current_user, request.form.get("acting_for", type=int))
     try:
-        services.dispute_request(db.session, acting=acting, request_id=request_id,
+        closing.dispute_request(db.session, acting=acting, request_id=request_id,
                                  reason=form.reason.data, now=utcnow())
     except DomainError as error:
         refused(error)

@@ -16,7 +16,7 @@ from points.earning.models import Credit
 from points.extensions import unit_of_work
 from points.notifications.models import Notification
 from points.residents.acting import Acting, acting_as_self
-from points.tasks import services, staff
+from points.tasks import closing, services, staff
 from points.tasks.models import (RequestPhoto, ServiceRequest, Task, TaskAssignment, TaskEvent,
                                  TaskMessage)
 from points.timeutil import local
@@ -132,7 +132,7 @@ def finish(db, volunteer, task, now=None):
 
 
 def confirm(db, world, request, *, acting=None, rating=5, comment="很及时", key=None, now=None):
-    return services.confirm_request(
+    return closing.confirm_request(
         db.session, acting=acting or acting_as_self(world.requester), request_id=request.id,
         rating=rating, comment=comment, idempotency_key=key, now=now or later(180))
 

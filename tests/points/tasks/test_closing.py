@@ -14,7 +14,7 @@ from points.earning.services import credit_work
 from points.extensions import unit_of_work
 from points.notifications.models import Notification
 from points.residents.acting import acting_as_self
-from points.tasks import errors, rules, services, staff
+from points.tasks import closing, errors, rules, staff
 from points.tasks.models import CLOSED, DISPUTED, DONE
 from tests.points.tasks.conftest import (NOW, TODAY, as_proxy, balance, claim, confirm, count,
                                          done_task, file, finish, later, publish, snapshot)
@@ -89,7 +89,7 @@ def test_confirming_someone_elses_request_is_refused(db, world, upload_dir, who)
     with pytest.raises(errors.NotYourRequestError):
         confirm(db, world, request, acting=acting_as_self(getattr(world, who)))
     with pytest.raises(errors.NotYourRequestError):
-        services.dispute_request(db.session, acting=acting_as_self(getattr(world, who)),
+        closing.dispute_request(db.session, acting=acting_as_self(getattr(world, who)),
                                  request_id=request.id, reason="没办好", now=later(200))
 
     assert snapshot(db) == before
@@ -195,7 +195,7 @@ def test_a_volunteer_at_the_cap_gets_nothing_but_the_task_still_closes(db, world
 
 
 def dispute(db, world, request, reason="志愿者没有陪到医院就走了", acting=None, now=None):
-    return services.dispute_request(db.session, acting=acting or acting_as_self(world.requester),
+    return closing.dispute_request(db.session, acting=acting or acting_as_self(world.requester),
                                     request_id=request.id, reason=reason, now=now or later(200))
 
 

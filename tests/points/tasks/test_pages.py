@@ -341,9 +341,9 @@ def test_the_board_flags_and_staff_reassign_cancel_confirm_and_decide(client, db
 
     disputed_request, disputed = done(db, uploads, world)
     from points.residents.acting import acting_as_self
-    from points.tasks import services
+    from points.tasks import closing
 
-    services.dispute_request(db.session, acting=acting_as_self(world.requester),
+    closing.dispute_request(db.session, acting=acting_as_self(world.requester),
                              request_id=disputed_request.id, reason="没去", now=utcnow())
     assert "有异议" in text(client.get("/staff/tasks"))
     assert "点单人说：没去" in text(client.get(f"/staff/tasks/{disputed.id}"))

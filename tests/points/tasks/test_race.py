@@ -12,7 +12,7 @@ from points.auth.models import User
 from points.earning.models import Credit
 from points.extensions import unit_of_work
 from points.residents.acting import acting_as_self
-from points.tasks import services
+from points.tasks import closing, services
 from points.tasks.errors import AlreadyConfirmedError, TaskFullError
 from points.tasks.models import Task, TaskAssignment
 from tests import factories
@@ -33,7 +33,7 @@ def claimer(volunteer_id, task_id):
 def confirmer(requester_id, request_id):
     def act(session):
         requester = session.get(User, requester_id)
-        return services.confirm_request(session, acting=acting_as_self(requester),
+        return closing.confirm_request(session, acting=acting_as_self(requester),
                                         request_id=request_id, rating=5, now=later(200)).id
     return act
 

@@ -5,7 +5,7 @@ import pytest
 from points.errors import ForbiddenError
 from points.notifications.models import Notification
 from points.residents.acting import acting_as_self
-from points.tasks import errors, services, staff
+from points.tasks import closing, errors, services, staff
 from points.tasks.models import (CANCELLED, CLAIMED, DONE, FINISHED, IN_PROGRESS, OPEN, RELEASED,
                                  REMOVED, TAKEN, TaskAssignment, TaskMessage)
 from tests.points.tasks.conftest import (NOW, as_proxy, claim, count, done_task, file, finish, later,
@@ -403,7 +403,7 @@ def test_the_board_flags_disputes_then_overdue_then_those_to_confirm(db, world, 
     overdue = publish(db, world, file(db, upload_dir, world), deadline=later(60))
     _, to_confirm = done_task(db, upload_dir, world)
     disputed_request, disputed = done_task(db, upload_dir, world)
-    services.dispute_request(db.session, acting=acting_as_self(world.requester),
+    closing.dispute_request(db.session, acting=acting_as_self(world.requester),
                              request_id=disputed_request.id, reason="没有陪到医院", now=later(150))
     closed_request, _ = done_task(db, upload_dir, world)
     confirm(db, world, closed_request)
