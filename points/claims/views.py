@@ -50,9 +50,15 @@ def upload_dir(app):
 
 
 def photo_response(photo):
-    path = photos.path_of(upload_dir(current_app), photo.storage_key)
+    return private_photo(upload_dir(current_app), photo.storage_key, ClaimNotFoundError)
+
+
+def private_photo(directory, storage_key, missing):
+    """A stored (re-encoded) photo for the one person allowed to see it; ``missing``: the
+    not-found error to raise when the file is gone. Claims and work orders both use it."""
+    path = photos.path_of(directory, storage_key)
     if not path.is_file():
-        raise ClaimNotFoundError()
+        raise missing()
     response = send_file(path, mimetype="image/jpeg", conditional=True)
     # Only the browser of the person who may see it keeps a copy, never a shared cache.
     response.headers["Cache-Control"] = f"private, max-age={PHOTO_MAX_AGE}"

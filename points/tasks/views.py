@@ -12,8 +12,7 @@ may see the request only, never cached by shared caches.
 from datetime import timedelta
 from pathlib import Path
 
-from flask import (Blueprint, current_app, flash, redirect, render_template, request, send_file,
-                   url_for)
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
@@ -22,6 +21,7 @@ import ledger
 from ledger.errors import N_, DomainError
 from points.auth import roles
 from points.claims import photos
+from points.claims.views import private_photo
 from points.errors import NotFoundError, translated
 from points.extensions import db
 from points.residents.acting import acting_for
@@ -38,7 +38,6 @@ from points.web.access import require_role
 
 bp = Blueprint("tasks", __name__)
 
-PHOTO_MAX_AGE = 24 * 3600
 FIGURE_DAYS = 30
 wallet_holders = require_role(*roles.WALLET_ROLES)
 staff_only = require_role(*roles.STAFF_ROLES)
@@ -166,14 +165,7 @@ def request_photo(request_id, position):
 
 
 def photo_response(photo):
-    path = photos.path_of(upload_dir(current_app), photo.storage_key)
-    if not path.is_file():
-        raise RequestNotFoundError()
-    response = send_file(path, mimetype="image/jpeg", conditional=True)
-    response.headers["Cache-Control"] = f"private, max-age={PHOTO_MAX_AGE}"
-    response.headers.pop("Expires", None)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return private_photo(upload_dir(current_app), photo.storage_key, RequestNotFoundError)
 
 
 @bp.post("/requests/<int:request_id>/confirm")
