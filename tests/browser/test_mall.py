@@ -126,7 +126,10 @@ def test_the_voucher_page_turns_to_redeemed_by_itself(page, live_server, artifac
     expect(page.locator("[data-test=status]")).to_have_text("可以使用")
     voucher_id = int(page.url.rsplit("/", 1)[1])
 
-    # 取消 declined in the confirmation: the voucher stays held.
+    # 取消 declined in the confirmation: the voucher stays held. The confirmation comes from
+    # the deferred voucher.js: wait until the page has loaded it (a loaded machine once
+    # clicked before it ran, and the form went through unasked).
+    page.wait_for_load_state("load")
     page.once("dialog", lambda dialog: dialog.dismiss())
     page.locator("[data-test=cancel]").click()
     expect(page.locator("[data-test=status]")).to_have_text("可以使用")
