@@ -70,9 +70,10 @@ def _register_blueprints(app):
 
     from points.gamification import me_views, staff_views, views as gamification
     from points.tasks import views as tasks
+    from points.reports import dashboard, views as reports
 
     for feature in (earning, activities, checkin_views, claims, inspections, gamification,
-                    me_views, staff_views, tasks):
+                    me_views, staff_views, tasks, dashboard, reports):
         app.register_blueprint(feature.bp)
     from merchants.views import bp as merchants_bp
 

@@ -29,6 +29,12 @@ this year when it, or anyone living in it, was issued points in ``now``'s local 
 Holds, releases, settlement and fund movements move points or yuan between accounts
 that are already counted and are not flows here.
 
+Shares (top activity types, redemptions per shop) split two of those flows and sum to
+them: ``activities`` splits the ``earn`` part of issued (less reversed credits) by the
+credit's activity type, household inspection awards (``earn`` without a credit) being the
+row with ``key`` None; ``shops`` splits redeemed (less refunds) by the voucher's shop, the
+community's own store being the row with ``key`` None.
+
 Per grid: issued, redeemed, expired, outstanding and participation count only the
 accounts of the grid's households and of residents living in them. The fund, coverage
 and approvals are community-wide whatever the grid (a grid has no fund; claims are
@@ -50,7 +56,8 @@ from points.auth.roles import DISTRICT_ADMIN, GRID_WORKER, RESIDENT, STAFF_ROLES
 from points.claims import rules as claim_rules
 from points.claims.models import Claim
 from points.communities.models import Community, Grid
-from points.earning.models import Credit
+from points.earning.models import ActivityType, Credit
+from merchants.models import Merchant, Voucher
 from points.errors import ForbiddenError
 from points.households.models import Household
 from points.reports.errors import (
@@ -84,6 +91,17 @@ class MonthFigures:
 
 
 @dataclass(frozen=True)
+class Share:
+    """One row of a split: an activity type's or a shop's ``count`` and net ``points``.
+    ``key`` is the type's or shop's id, None for inspections or the community store."""
+
+    key: int | None
+    name: str
+    count: int
+    points: Decimal
+
+
+@dataclass(frozen=True)
 class Summary:
     """The figures of one community (or one grid of it, or a district's sum)."""
 
@@ -105,6 +123,8 @@ class Summary:
     decided_30_days: int
     median_decision_minutes: int | None
     series: list = field(default_factory=list)
+    activities: list = field(default_factory=list)  # Share per activity type, most points first
+    shops: list = field(default_factory=list)  # Share per shop, most points first
 
     @property
     def coverage(self):
@@ -174,6 +194,75 @@ def _totals(flows, bucket):
         return sum((flows.get((bucket, kind), ZERO) for kind in kinds), ZERO)
 
     return (of(*ISSUE_KINDS) - of(REVERSE), of(REDEEM) - of(REFUND), of(*EXPIRED_KINDS))
+
+
+def _ranked(rows):
+    return sorted(rows, key=lambda share: (-share.points, share.name, share.key or 0))
+
+
+def _activities(session, *, community_id, grid_id, since, until):
+    """Earned points by activity type (credits less their reversals; inspections as key None)."""
+    holder = aliased(Account)
+
+    def grouped(kind, join_on, holder_side):
+        where = [Transfer.ledger == ledger.POINTS, Transfer.kind == kind,
+                 Transfer.created_at >= since, Transfer.created_at < until]
+        if community_id is not None:
+            where.append(Transfer.community_id == community_id)
+        stmt = (select(Credit.type_id, func.count(Transfer.id), func.sum(Transfer.amount))
+                .select_from(Transfer)
+                .outerjoin(Credit, join_on)
+                .join(holder, holder.id == holder_side)
+                .where(*where, *_holder_filter(holder, community_id, grid_id))
+                .group_by(Credit.type_id))
+        return {key: (count, Decimal(amount or 0))
+                for key, count, amount in session.execute(stmt, execution_options=ALL)}
+
+    earned = grouped("earn", Credit.transfer_id == Transfer.id, Transfer.credit_account_id)
+    taken = grouped(REVERSE, Credit.reversal_id == Transfer.id, Transfer.debit_account_id)
+    taken.pop(None, None)  # reversals of anything but a credit are not earned points
+    keys = set(earned) | set(taken)
+    names = dict(session.execute(select(ActivityType.id, ActivityType.name)
+                                 .where(ActivityType.id.in_([k for k in keys if k is not None])),
+                                 execution_options=ALL).all()) if keys else {}
+    rows = []
+    for key in keys:
+        count, points = earned.get(key, (0, ZERO))
+        gone_count, gone = taken.get(key, (0, ZERO))
+        rows.append(Share(key, names.get(key, ""), count - gone_count, points - gone))
+    return _ranked(rows)
+
+
+def _shops(session, *, community_id, grid_id, since, until):
+    """Redeemed points by shop: redemptions less refunds (the community store as key None)."""
+    holder = aliased(Account)
+
+    def grouped(kind, join_on, holder_side, outer=False):
+        where = [Transfer.ledger == ledger.POINTS, Transfer.kind == kind,
+                 Transfer.created_at >= since, Transfer.created_at < until]
+        if community_id is not None:
+            where.append(Transfer.community_id == community_id)
+        stmt = select(Voucher.merchant_id, func.count(Transfer.id), func.sum(Transfer.amount)).select_from(Transfer)
+        if outer:
+            stmt = stmt.outerjoin(Hold, Hold.id == Transfer.hold_id)
+        stmt = (stmt.join(Voucher, join_on).join(holder, holder.id == holder_side)
+                .where(*where, *_holder_filter(holder, community_id, grid_id))
+                .group_by(Voucher.merchant_id))
+        return {key: (count, Decimal(amount or 0))
+                for key, count, amount in session.execute(stmt, execution_options=ALL)}
+
+    redeemed = grouped(REDEEM, Voucher.hold_id == Transfer.hold_id, Hold.account_id, outer=True)
+    refunded = grouped(REFUND, Voucher.refund_transfer_id == Transfer.id, Transfer.credit_account_id)
+    keys = set(redeemed) | set(refunded)
+    names = dict(session.execute(select(Merchant.id, Merchant.name)
+                                 .where(Merchant.id.in_([k for k in keys if k is not None])),
+                                 execution_options=ALL).all()) if keys else {}
+    rows = []
+    for key in keys:
+        count, points = redeemed.get(key, (0, ZERO))
+        back_count, back = refunded.get(key, (0, ZERO))
+        rows.append(Share(key, names.get(key, ""), count - back_count, points - back))
+    return _ranked(rows)
 
 
 def _outstanding(session, community_id, grid_id):
@@ -266,7 +355,9 @@ def summary(session, *, community_id, since, until, grid_id=None, now):
         fund_balance=fund.fund_balance(session, community_id), residents=residents,
         active_residents=active, households=households, households_this_year=this_year,
         approvals_waiting=waiting, decided_30_days=decided, median_decision_minutes=median,
-        series=series)
+        series=series,
+        activities=_activities(session, community_id=community_id, grid_id=grid_id, since=since, until=until),
+        shops=_shops(session, community_id=community_id, grid_id=grid_id, since=since, until=until))
 
 
 SUMMED = ("issued", "redeemed", "expired", "outstanding", "outstanding_cny", "fund_balance",
@@ -294,7 +385,19 @@ def district_summary(session, *, since, until, now):
     for name in ("issued", "redeemed", "expired", "outstanding", "outstanding_cny", "fund_balance"):
         totals[name] = Decimal(totals[name])
     return Summary(since=since, until=until, community_id=None, grid_id=None,
-                   median_decision_minutes=median, series=series, **totals)
+                   median_decision_minutes=median, series=series,
+                   activities=_merged(part.activities for part in parts),
+                   shops=_merged(part.shops for part in parts), **totals)
+
+
+def _merged(splits):
+    """Shares of several communities summed by name (a district has no common ids)."""
+    rows = {}
+    for split in splits:
+        for share in split:
+            count, points = rows.get(share.name, (0, ZERO))
+            rows[share.name] = (count + share.count, points + share.points)
+    return _ranked([Share(None, name, count, points) for name, (count, points) in rows.items()])
 
 
 

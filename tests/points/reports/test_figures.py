@@ -149,3 +149,26 @@ def test_a_month_is_its_local_moments():
     assert figures.period_of(month="2026-03", now=utcnow()) == months.moments_of(first)
     assert figures.period_of(since=first, until=months.following(first), now=utcnow()) == \
         months.moments_of(first)
+
+
+def test_activity_types_and_shops_split_earned_and_redeemed(session):
+    s = seed(session)
+    found = figures.summary(session, community_id=s.community.id, since=s.since, until=s.until,
+                            now=s.now)
+    # Three credits of their own types (30, 20 reversed, 10); the reversed type nets to 0.
+    assert [(share.count, share.points) for share in found.activities] == [(1, D(30)), (1, D(10)), (0, D(0))]
+    assert all(share.name for share in found.activities)
+    earned = (sum_kind(session, s.community, "earn", s.since, s.until)
+              - sum_kind(session, s.community, "reverse", s.since, s.until))
+    assert sum((share.points for share in found.activities), D(0)) == earned
+    # Two redemptions at the shop, one refunded.
+    assert [(share.key, share.name, share.count, share.points) for share in found.shops] == [
+        (s.merchant.id, s.merchant.name, 1, D(20))]
+    assert sum((share.points for share in found.shops), D(0)) == found.redeemed
+    # Per grid the shares follow the holder: grid 1 has r1's 30 and r4's 10 and r1's 20 redeemed.
+    grid = figures.summary(session, community_id=s.community.id, since=s.since, until=s.until,
+                           grid_id=s.grid1.id, now=s.now)
+    assert sorted(share.points for share in grid.activities) == [D(10), D(30)]
+    assert [(share.count, share.points) for share in grid.shops] == [(1, D(20))]
+    district = figures.district_summary(session, since=s.since, until=s.until, now=s.now)
+    assert sum((share.points for share in district.shops), D(0)) == district.redeemed
