@@ -13,15 +13,14 @@ shop not active, monthly limit, over the shop's per-bill cap **422**; unknown of
 shop **404**. Cancelling a voucher that is not held: **409** when it was redeemed,
 **410** when it was cancelled, expired or refunded.
 """
-import re
 
-from flask import current_app, g, request
-from marshmallow import ValidationError
+from flask import current_app, g
 
 from merchants import catalogue, services
 from merchants.schemas import (CatalogOut, VoucherIn, VoucherListOut, VoucherListQueryIn,
                                VoucherOut)
 from points.api import Blueprint, token_required
+from points.api.idempotency import idempotency_key, idempotent
 from points.auth import roles
 from points.extensions import db
 from points.residents.acting import acting_as_self
@@ -30,18 +29,8 @@ from points.timeutil import utcnow
 blp = Blueprint("api_mall", __name__, url_prefix="/api/v1",
                 description="The mall's catalogue and a resident's vouchers")
 
-KEY = re.compile(r"[\x21-\x7e]{1,80}")
 BEARER = [{"bearer": []}]
 
-
-def idempotency_key():
-    """The ``Idempotency-Key`` header, or None; a malformed one is refused (422)."""
-    raw = request.headers.get("Idempotency-Key")
-    if raw is None:
-        return None
-    if not KEY.fullmatch(raw.strip()):
-        raise ValidationError({"Idempotency-Key": ["1 to 80 visible ASCII characters."]})
-    return raw.strip()
 
 
 @blp.get("/catalog")
@@ -103,6 +92,7 @@ def get_voucher(voucher_id):
 
 @blp.post("/vouchers/<int(max=2147483647):voucher_id>/cancel")
 @token_required(roles.RESIDENT)
+@idempotent
 @blp.response(200, VoucherOut)
 @blp.doc(security=BEARER)
 def cancel_voucher(voucher_id):

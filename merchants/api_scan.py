@@ -13,6 +13,7 @@ from merchants.scan_schemas import (RedemptionIn, RedemptionOut, RedemptionPageO
                                     RedemptionQueryIn, RefundIn)
 from merchants.views_scan import REDEEMER_ROLES, wrong_codes
 from points.api import Blueprint, token_required
+from points.api.idempotency import idempotent
 from points.auth import roles
 from points import months
 from points.extensions import db
@@ -24,6 +25,7 @@ blp = Blueprint("api_scan", __name__, url_prefix="/api/v1",
 
 @blp.post("/merchant/redemptions")
 @token_required(*REDEEMER_ROLES)
+@idempotent
 @wrong_codes
 @blp.arguments(RedemptionIn)
 @blp.response(201, RedemptionOut)
@@ -64,6 +66,7 @@ def redemptions(limit, cursor, period):
 
 @blp.post("/merchant/redemptions/<int:voucher_id>/refund")
 @token_required(*roles.MERCHANT_ROLES)
+@idempotent
 @blp.arguments(RefundIn)
 @blp.response(200, RedemptionOut)
 @blp.alt_response(403, description="A clerk may refund only their own redemptions of the "

@@ -8,6 +8,7 @@ from merchants.models import Merchant
 from merchants.settlement_schemas import (PaidIn, SettlementIn, SettlementListOut,
                                           SettlementOut, SettlementQueryIn)
 from points.api import Blueprint, token_required
+from points.api.idempotency import idempotent
 from points.auth import roles
 from points.extensions import db
 from points.timeutil import utcnow
@@ -35,6 +36,7 @@ def full_statement(settlement):
 
 @blp.post("/settlements")
 @token_required(*roles.OFFICE_ROLES)
+@idempotent
 @blp.arguments(SettlementIn)
 @blp.response(201, SettlementOut)
 @blp.alt_response(200, schema=SettlementOut, description="The month was settled before: "
@@ -81,6 +83,7 @@ def show(settlement_id):
 
 @blp.post("/settlements/<int(max=2147483647):settlement_id>/paid")
 @token_required(*roles.OFFICE_ROLES)
+@idempotent
 @blp.arguments(PaidIn)
 @blp.response(200, SettlementOut)
 @blp.doc(security=[{"bearer": []}])

@@ -15,3 +15,4 @@ from points.inspections.models import Inspection, InspectionScore  # noqa: F401
 from points.gamification.models import BadgeAward, Level, MonthlyTally, Standing  # noqa: F401
 from points.tasks.models import (RequestPhoto, ServiceRequest, Task, TaskAssignment,  # noqa: F401
                                  TaskEvent, TaskMessage)
+from points.api.idempotency import IdempotentRequest  # noqa: F401

@@ -12,6 +12,7 @@ from points.activities.rules import ORGANISER_ROLES, VOLUNTEER_ROLES
 from points.activities.schemas import (ActingIn, EventIn, EventListOut, EventListQueryIn,
                                        EventOut, SignUpOut, WithdrawalOut)
 from points.api import Blueprint, token_required
+from points.api.idempotency import idempotent
 from points.api.schemas import ErrorOut
 from points.extensions import db
 from points.residents.acting import acting_for
@@ -51,6 +52,7 @@ def get_event(event_id, acting_for=None):
 
 @blp.post("/events/<int:event_id>/signups")
 @token_required(*VOLUNTEER_ROLES)
+@idempotent
 @blp.arguments(ActingIn, as_kwargs=True)
 @blp.response(201, SignUpOut)
 @blp.alt_response(404, schema=ErrorOut, description="Unknown event or another community's")
@@ -66,6 +68,7 @@ def sign_up(event_id, acting_for=None):
 
 @blp.delete("/events/<int:event_id>/signups/me")
 @token_required(*VOLUNTEER_ROLES)
+@idempotent
 @blp.arguments(ActingIn, location="query", as_kwargs=True)
 @blp.response(200, WithdrawalOut)
 @blp.alt_response(404, schema=ErrorOut, description="No live sign-up, or unknown event")

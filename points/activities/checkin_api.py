@@ -20,6 +20,7 @@ from points.activities.checkin_views import (
     MEMBER_CODE_LIMIT, MEMBER_CODE_SCOPE, counts_against_limit,
 )
 from points.api import Blueprint, bearer_token, token_required
+from points.api.idempotency import idempotent
 from points.api.schemas import ErrorOut
 from points.auth import roles
 from points.auth.errors import TokenInvalidError
@@ -65,6 +66,7 @@ def check_in(data, activity_id, now):
 @blp.post("/events/<int:activity_id>/checkins")
 @member_code_limit
 @token_required()
+@idempotent
 @blp.arguments(CheckInIn)
 @blp.response(201, CheckInOut)
 @blp.alt_response(409, schema=ErrorOut, description="Already checked in")
@@ -96,6 +98,7 @@ def list_checkins(activity_id):
 
 @blp.post("/events/<int:activity_id>/attendance")
 @token_required(*roles.STAFF_ROLES)
+@idempotent
 @blp.arguments(AttendanceIn)
 @blp.response(200, AttendanceOut)
 @blp.alt_response(409, schema=ErrorOut, description="Attendance was already confirmed")

@@ -12,6 +12,7 @@ from flask import abort, current_app, g, jsonify, request
 from marshmallow import ValidationError
 
 from points.api import Blueprint, token_required
+from points.api.idempotency import idempotent
 from points.auth import roles
 from points.claims import approvals, photos, services, views
 from points.claims.errors import ClaimNotFoundError
@@ -75,6 +76,7 @@ def staff_community(claim_id=None, community_id=None):
 
 @blp.post("/claims")
 @token_required(*roles.WALLET_ROLES)
+@idempotent
 @blp.response(201, ClaimOut)
 @blp.doc(security=SECURITY, requestBody={"required": True, "content": {
     "multipart/form-data": {"schema": MULTIPART_CLAIM},
@@ -137,6 +139,7 @@ def get_photo(claim_id, position):
 
 @blp.post("/claims/<int:claim_id>/approve")
 @token_required(*roles.STAFF_ROLES)
+@idempotent
 @blp.arguments(ApproveIn)
 @blp.response(200, ClaimOut)
 @blp.doc(security=SECURITY)
@@ -154,6 +157,7 @@ def approve(data, claim_id):
 
 @blp.post("/claims/<int:claim_id>/reject")
 @token_required(*roles.STAFF_ROLES)
+@idempotent
 @blp.arguments(RejectIn)
 @blp.response(200, ClaimOut)
 @blp.doc(security=SECURITY)

@@ -3,6 +3,7 @@ from flask import g
 from flask_babel import gettext
 
 from points.api import Blueprint, token_required
+from points.api.idempotency import idempotent
 from points.auth import roles
 from points.earning import services as earning
 from points.extensions import db
@@ -68,6 +69,7 @@ def my_progress():
 
 @blp.post("/credits/<int:credit_id>/reverse")
 @token_required(*roles.OFFICE_ROLES)
+@idempotent
 @blp.arguments(ReverseIn)
 @blp.response(200, CreditStateOut)
 @blp.doc(security=SECURITY)

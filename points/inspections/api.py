@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from flask import g
 
 from points.api import Blueprint, token_required
+from points.api.idempotency import idempotent
 from points.auth.roles import STAFF_ROLES
 from points.extensions import db
 from points.inspections import services
@@ -55,6 +56,7 @@ def saved_body(scored):
 
 @blp.post("/inspections")
 @token_required(*STAFF_ROLES)
+@idempotent
 @blp.arguments(InspectionIn)
 @blp.response(201, SavedOut)
 @blp.alt_response(200, schema=SavedOut, description="Every household was scored before: "
@@ -77,6 +79,7 @@ def create(data):
 
 @blp.post("/inspections/scores/<int:score_id>/correct")
 @token_required(*STAFF_ROLES)
+@idempotent
 @blp.arguments(CorrectionIn)
 @blp.response(200, ScoreOut)
 @blp.doc(security=[{"bearer": []}])

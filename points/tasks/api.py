@@ -12,12 +12,12 @@ error shape with the status of ``points/errors.py``: 403 for someone else's requ
 claim or conversation (and one's own request to claim), 409 when the state moved on
 (full, closed, already confirmed, already reviewed), 404 out of reach, 422 bad input.
 """
-import re
 
 from flask import abort, current_app, g, jsonify, request
 from marshmallow import ValidationError
 
 from points.api import Blueprint, token_required
+from points.api.idempotency import idempotency_key
 from points.auth import roles
 from points.communities.models import Community
 from points.extensions import db
@@ -37,7 +37,6 @@ blp = Blueprint("api_tasks", __name__, url_prefix="/api/v1",
                 description="群众点单 → 组织建单 → 志愿者接单: requests, tasks, claiming, closing")
 
 SECURITY = [{"bearer": []}]
-KEY = re.compile(r"[\x21-\x7e]{1,80}")
 ANYONE = roles.WALLET_ROLES | roles.STAFF_ROLES
 ID = "int(max=2147483647)"
 
@@ -105,14 +104,6 @@ def request_input():
         return ServiceRequestIn().load(body), []
     abort(415)
 
-
-def idempotency_key():
-    raw = request.headers.get("Idempotency-Key")
-    if raw is None:
-        return None
-    if not KEY.fullmatch(raw.strip()):
-        raise ValidationError({"Idempotency-Key": ["1 to 80 visible ASCII characters."]})
-    return raw.strip()
 
 
 # Requests

@@ -368,3 +368,17 @@ def test_the_contract_paths_are_in_the_openapi_document(client):
     body = paths["/api/v1/claims"]["post"]["requestBody"]["content"]
     assert {"multipart/form-data", "application/json"} <= set(body)
 
+
+
+def test_a_repeated_approval_with_its_idempotency_key_credits_once(client, db, place, uploads):
+    claim = file_now(db, uploads, place.resident, place.cleaning)
+    headers = {**bearer(client, place.staff), "Idempotency-Key": "approve-once"}
+
+    first = client.post(f"{URL}/{claim.id}/approve", headers=headers, json={})
+    again = client.post(f"{URL}/{claim.id}/approve", headers=headers, json={})
+    other = client.post(f"{URL}/{claim.id}/reject", headers=headers, json={"reason": "重复"})
+
+    assert first.status_code == 200 and again.status_code == 200
+    assert again.get_json() == first.get_json() and again.headers["Idempotent-Replayed"] == "true"
+    assert (other.status_code, error_of(other)) == (422, "idempotency_conflict")
+    assert wallets.wallet_balance(db.session, place.resident).balance == 20
