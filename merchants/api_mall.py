@@ -75,10 +75,13 @@ def create_voucher(data):
 @blp.arguments(VoucherListQueryIn, location="query", as_kwargs=True)
 @blp.response(200, VoucherListOut)
 @blp.doc(security=BEARER)
-def list_vouchers(limit):
-    """The resident's own vouchers: held ones first (soonest to expire first), then the
-    others, newest first."""
-    return {"vouchers": catalogue.vouchers_of(db.session, resident=g.user, limit=limit)}
+def list_vouchers(limit, status, cursor):
+    """The resident's own vouchers, newest first, ``limit`` a page; ``status=held`` for
+    the ones still usable. Pages are cut by id, so a voucher made meanwhile never shifts
+    a later page: pass ``next_cursor`` as ``cursor``."""
+    vouchers, next_cursor = catalogue.voucher_page(db.session, resident=g.user, status=status,
+                                                   before=cursor, limit=limit, now=utcnow())
+    return {"vouchers": vouchers, "next_cursor": next_cursor}
 
 
 @blp.get("/vouchers/<int(max=2147483647):voucher_id>")

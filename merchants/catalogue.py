@@ -10,11 +10,11 @@ found" (404), never "forbidden".
 """
 from dataclasses import dataclass
 
-from sqlalchemy import case, select
+from sqlalchemy import and_, case, or_, select
 
 from ledger.amounts import ZERO
 from merchants import errors, rules
-from merchants.models import DISCOUNT, HELD, ITEM, Merchant, Offer, Voucher
+from merchants.models import DISCOUNT, EXPIRED, HELD, ITEM, Merchant, Offer, Voucher
 from points.audit import services as audit
 from points.claims import photos
 from points.auth import roles
@@ -307,6 +307,26 @@ def vouchers_of(session, *, resident, limit=100):
     return list(session.scalars(select(Voucher).where(Voucher.user_id == resident.id)
                                 .order_by(held_first, soonest, Voucher.created_at.desc(),
                                           Voucher.id.desc()).limit(limit)))
+
+
+def voucher_page(session, *, resident, status=None, before=None, limit=50, now):
+    """A page of the resident's vouchers, newest first, older than the id ``before``, and
+    the cursor of the next page (None on the last). ``status`` is the status a voucher
+    shows: a held one past its time shows ``expired`` before the sweep marks it."""
+    stmt = select(Voucher).where(Voucher.user_id == resident.id)
+    if status == HELD:
+        stmt = stmt.where(Voucher.status == HELD, Voucher.expires_at > now)
+    elif status == EXPIRED:
+        stmt = stmt.where(or_(Voucher.status == EXPIRED,
+                              and_(Voucher.status == HELD, Voucher.expires_at <= now)))
+    elif status is not None:
+        stmt = stmt.where(Voucher.status == status)
+    if before is not None:
+        stmt = stmt.where(Voucher.id < before)
+    found = list(session.scalars(stmt.order_by(Voucher.id.desc()).limit(limit + 1)))
+    more = len(found) > limit
+    found = found[:limit]
+    return found, (found[-1].id if more else None)
 
 
 def affordable(balance, offer):

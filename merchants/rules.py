@@ -131,6 +131,7 @@ DEFAULT_AMOUNT_TTL = timedelta(minutes=30)
 # Vouchers that use up one of an offer's monthly places (cancelled and expired ones give
 # the place back).
 COUNTED_STATUSES = (HELD, REDEEMED)
+SHOWN_STATUSES = (HELD, REDEEMED, CANCELLED, EXPIRED, REFUNDED)
 
 
 def whole_points(value):

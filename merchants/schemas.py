@@ -14,6 +14,7 @@ from ledger.errors import InvalidAmountError
 from merchants import qr, rules
 from merchants.models import EXPIRED
 from points import codes
+from points.api.wallet_schemas import Cursor
 from points.timeutil import utcnow
 
 MAX_ID = 2**31 - 1
@@ -86,6 +87,8 @@ class VoucherOut(Schema):
 
 class VoucherListOut(Schema):
     vouchers = fields.List(fields.Nested(VoucherOut), required=True)
+    next_cursor = Cursor(allow_none=True, required=True, metadata={
+        "description": "Pass as ``cursor`` for the next (older) page; null on the last page."})
 
 
 class OfferOut(Schema):
@@ -134,3 +137,7 @@ class VoucherIn(Schema):
 
 class VoucherListQueryIn(Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
+    status = fields.String(load_default=None, validate=validate.OneOf(rules.SHOWN_STATUSES), metadata={
+        "description": "Only vouchers showing this status (``held``: still usable)."})
+    cursor = Cursor(load_default=None, metadata={
+        "description": "``next_cursor`` of the previous page; omit for the newest vouchers."})

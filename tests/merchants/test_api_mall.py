@@ -339,3 +339,20 @@ def test_the_contract_paths_are_in_the_openapi_document(client, world):
             "/api/v1/vouchers/{voucher_id}/cancel"} <= set(paths)
     assert "201" in paths["/api/v1/vouchers"]["post"]["responses"]
     assert "200" in paths["/api/v1/vouchers"]["post"]["responses"]
+
+
+def test_the_list_pages_by_cursor_and_a_new_voucher_never_shifts_a_later_page(client, world):
+    made = [post(client, world, {"offer_id": world.noodles.id}).get_json()["id"] for _ in range(3)]
+    first = client.get(f"{URL}?limit=2", headers=world.auth).get_json()
+    assert [v["id"] for v in first["vouchers"]] == made[::-1][:2] and first["next_cursor"]
+    newer = post(client, world, {"offer_id": world.noodles.id}).get_json()["id"]
+    second = client.get(f"{URL}?limit=2&cursor={first['next_cursor']}", headers=world.auth).get_json()
+    assert [v["id"] for v in second["vouchers"]] == [made[0]] and second["next_cursor"] is None
+    client.post(f"{URL}/{made[0]}/cancel", headers=world.auth)
+    held = client.get(f"{URL}?status=held", headers=world.auth).get_json()["vouchers"]
+    assert [v["id"] for v in held] == [newer, made[2], made[1]]
+    cancelled = client.get(f"{URL}?status=cancelled", headers=world.auth).get_json()["vouchers"]
+    assert [v["id"] for v in cancelled] == [made[0]]
+    for bad in ("cursor=%%%", "cursor=abc", "status=lost"):
+        answer = client.get(f"{URL}?{bad}", headers=world.auth)
+        assert answer.status_code == 422 and "error" in answer.get_json()
