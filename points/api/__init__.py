@@ -102,8 +102,10 @@ def register(app):
     from merchants.api_mall import blp as mall_blp
     from merchants.api_scan import blp as scan_blp
     from merchants.api_settlement import blp as settlement_blp
+    from merchants.api_devices import blp as devices_blp
+    from merchants.api_coupons import blp as coupons_blp
 
     for blueprint in (auth_blp, wallet_blp, activities_blp, checkin_blp, claims_blp,
                       inspections_blp, progress_blp, boards_blp, tasks_blp, mall_blp, scan_blp,
-                      settlement_blp, reports_blp):
+                      settlement_blp, reports_blp, devices_blp, coupons_blp):
         api.register_blueprint(blueprint)
