@@ -8,17 +8,14 @@ from decimal import Decimal
 
 from flask import current_app, g
 from marshmallow import Schema, fields, validate
-from sqlalchemy import select
 
 from merchants import coupons
-from merchants.schemas import Points, ShopRefOut, VoucherOut
+from merchants.schemas import POINTS_PATTERN, Points, ShopRefOut, VoucherOut
 from points import months
-from points.api import Blueprint, token_required
+from points.api import Blueprint, office_community, token_required
 from points.api.idempotency import idempotent
 from points.api.wallet_schemas import Points as PointsOut
 from points.auth import roles
-from points.communities.models import Community
-from points.errors import ForbiddenError, NotFoundError
 from points.extensions import db
 from points.residents.acting import acting_as_self
 from points.timeutil import utcnow
@@ -52,8 +49,9 @@ class RuleIn(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=60))
     min_points = WholeOrZero(required=True, strict=False, validate=validate.Range(min=0, max=10**7),
                              metadata={"description": "Approved points of the month needed"})
-    points = Points(required=True, metadata={"description": "The coupon's value"})
-    budget = Points(required=True, metadata={"description": "Most points issued by the rule a month"})
+    points = Points(required=True, metadata={"description": "The coupon's value", **POINTS_PATTERN})
+    budget = Points(required=True, metadata={"description": "Most points issued by the rule a month",
+                                             **POINTS_PATTERN})
     valid_days = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=366))
     active = fields.Boolean(load_default=True)
 
@@ -115,23 +113,6 @@ class MyCouponsOut(Schema):
 
 class UseIn(Schema):
     merchant_id = fields.Integer(required=True, strict=True, validate=ID)
-
-
-def office_community(code=None):
-    """The community the office member acts in: their own; a district administrator's by
-    ``community`` code (required for them)."""
-    user = g.user
-    if user.community_id is not None:
-        if code is not None and user.community.code != code:
-            raise ForbiddenError()
-        return user.community
-    if code is None:
-        raise ForbiddenError()
-    community = db.session.scalar(select(Community).where(Community.code == code)
-                                  .execution_options(all_communities=True))
-    if community is None:
-        raise NotFoundError()
-    return community
 
 
 @blp.get("/coupons/rules")

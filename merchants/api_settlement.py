@@ -10,6 +10,7 @@ from merchants.settlement_schemas import (PaidIn, SettlementIn, SettlementListOu
 from points.api import Blueprint, token_required
 from points.api.idempotency import idempotent
 from points.auth import roles
+from points.communities.models import Community
 from points.extensions import db
 from points.timeutil import utcnow
 
@@ -27,7 +28,7 @@ def community_for(user, merchant_id):
     merchant = db.session.get(Merchant, merchant_id)
     if merchant is None:
         raise ShopNotFoundError()
-    return merchant.community
+    return db.session.get(Community, merchant.community_id)
 
 
 def full_statement(settlement):

@@ -64,7 +64,7 @@ class RedemptionQueryIn(Schema):
     period = fields.String(load_default=None,
                            validate=a_month,
                            metadata={"description": "Only this local month, ``YYYY-MM``.",
-                                     "pattern": r"^\d{4}-(0[1-9]|1[0-2])$",
+                                     "pattern": r"^([2-8]\d{3}|9\d{2}[0-8])-(0[1-9]|1[0-2])$",
                                      "example": "2026-11"})
 
 

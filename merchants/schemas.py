@@ -34,6 +34,11 @@ def shown_status(voucher, now=None):
     return EXPIRED if rules.is_expired(voucher, now or utcnow()) else voucher.status
 
 
+# Points a client may send, as documented on input fields: a whole number from 1 to
+# 999,999,999,999 (within ledger's MAX_AMOUNT). Not on output fields, which may say "0".
+POINTS_PATTERN = {"pattern": "^[1-9][0-9]{0,11}$", "example": "120"}
+
+
 class Points(fields.String):
     """Points as a decimal string (``"120"``). Loading accepts a string or an integer
     (never a float) and gives a positive whole Decimal."""
@@ -123,7 +128,7 @@ class VoucherIn(Schema):
 
     offer_id = fields.Integer(validate=ID)
     merchant_id = fields.Integer(validate=ID)
-    points = Points()
+    points = Points(metadata=POINTS_PATTERN)
 
     @validates_schema
     def one_kind(self, data, **kwargs):

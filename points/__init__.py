@@ -19,10 +19,11 @@ def create_app(config=None):
     logging.basicConfig(level=logging.INFO)
     _init_extensions(app)
     _register_blueprints(app)
-    from points import cli, errors
+    from points import cli, errors, security
 
     errors.register(app)
     cli.register(app)
+    security.init_app(app)
     return app
 
 
@@ -78,6 +79,9 @@ def _register_blueprints(app):
     from merchants.views import bp as merchants_bp
 
     app.register_blueprint(merchants_bp)
+    from merchants.views_devices import bp as devices_bp
+
+    app.register_blueprint(devices_bp)
     app.context_processor(notifications.template_globals)
     api.register(app)
     for blueprint in app.blueprints.values():

@@ -50,12 +50,15 @@ class Config:
     LANGUAGES = ("zh_Hans_CN", "en")
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = os.environ.get("JIFEN_SECURE_COOKIES", "0") == "1"
+    # Secure cookies unless JIFEN_SECURE_COOKIES=0 (``make run``'s plain-http demo);
+    # points/security.py also drops it in debug mode and tests.
+    SESSION_COOKIE_SECURE = os.environ.get("JIFEN_SECURE_COOKIES", "1") == "1"
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     PERMANENT_SESSION_LIFETIME = timedelta(days=30)
     MAX_CONTENT_LENGTH = 30 * 1024 * 1024
     IMPORT_MAX_BYTES = 5 * 1024 * 1024
     API_TOKEN_TTL = timedelta(days=7)
+    DEVICE_TOKEN_TTL = timedelta(days=180)  # a shop's till tablet (merchants/devices.py)
     # How long a voucher holds points: an offer's (fetched any day) and an amount's at a
     # shop (made standing at the till).
     VOUCHER_ITEM_TTL = timedelta(days=int(os.environ.get("JIFEN_VOUCHER_ITEM_DAYS", "30")))

@@ -73,6 +73,7 @@ STATUS_BY_CODE = {
     "request_already_reviewed": 409, "task_full": 409, "task_not_open": 409,
     "already_claimed": 409, "step_not_allowed": 409, "task_not_done": 409,
     "already_confirmed": 409, "already_disputed": 409, "task_not_disputed": 409,
+    "too_many_devices": 409, "device_not_found": 404,  # shop devices (merchants/devices.py)
 }
 
 HTTP_MESSAGES = {

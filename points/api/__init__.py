@@ -12,6 +12,7 @@ from flask_smorest import Blueprint as SmorestBlueprint
 from webargs.flaskparser import FlaskParser, is_json_request
 
 from points import errors
+from points.api.schemas import ErrorOut
 from points.auth.errors import TokenInvalidError
 from points.errors import ForbiddenError
 from points.extensions import db
@@ -20,6 +21,9 @@ from points.timeutil import utcnow
 
 
 class Api(SmorestApi):
+    # The error shape we send, documented as every operation's default and 422 response.
+    ERROR_SCHEMA = ErrorOut
+
     def handle_http_exception(self, error):
         # Our one error shape, and the Allow header smorest would drop from a 405.
         return errors.handle_http_error(error)
@@ -77,6 +81,28 @@ def token_required(*allowed_roles):
     return decorator
 
 
+def office_community(code=None):
+    """The community an office member acts in through the API: their own (a different
+    ``code`` is 403); a district administrator's by ``code`` (required: 403 without it;
+    404 when unknown)."""
+    from sqlalchemy import select
+
+    from points.communities.models import Community
+
+    user = g.user
+    if user.community_id is not None:
+        if code is not None and user.community.code != code:
+            raise ForbiddenError()
+        return user.community
+    if code is None:
+        raise ForbiddenError()
+    community = db.session.scalar(select(Community).where(Community.code == code)
+                                  .execution_options(all_communities=True))
+    if community is None:
+        raise errors.NotFoundError()
+    return community
+
+
 def end_scope(_error=None):
     """The scope lives on the session, and the session as long as the app context; a
     request that shares its context (tests, a task making requests) must not leave it."""
@@ -104,8 +130,9 @@ def register(app):
     from merchants.api_settlement import blp as settlement_blp
     from merchants.api_devices import blp as devices_blp
     from merchants.api_coupons import blp as coupons_blp
+    from points.audit.api import blp as audit_blp
 
     for blueprint in (auth_blp, wallet_blp, activities_blp, checkin_blp, claims_blp,
                       inspections_blp, progress_blp, boards_blp, tasks_blp, mall_blp, scan_blp,
-                      settlement_blp, reports_blp, devices_blp, coupons_blp):
+                      settlement_blp, reports_blp, devices_blp, coupons_blp, audit_blp):
         api.register_blueprint(blueprint)

@@ -1,13 +1,27 @@
-"""Pure rules of the audit log: JSON-safe values, action labels, date filters."""
+"""Pure rules of the audit log: JSON-safe values, labels and plain words, the filters."""
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from flask_babel import gettext
 
 from ledger.errors import N_
+from points.audit.errors import (
+    BadActorError,
+    BadCursorError,
+    BadDayError,
+    BadObjectIdError,
+    DayOrderError,
+    ObjectIdWithoutTypeError,
+    UnknownActionError,
+    UnknownObjectTypeError,
+)
 from points.timeutil import start_of_local_date
 
 MAX_LIMIT = 200
+MAX_ID = 2**63 - 1  # a BIGINT; a larger number would overflow the query on PostgreSQL
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)  # local days that convert safely
+YES, NO = N_("是"), N_("否")
 
 ACTION_LABELS = {
     "resident.register": N_("登记居民"),
@@ -46,6 +60,7 @@ ACTION_LABELS = {
     "merchant.suspend": N_("暂停商户合作"), "merchant.reactivate": N_("恢复商户合作"),
     "merchant.bill_cap": N_("修改商户每单上限"),
     "user.leaderboard": N_("修改排行榜显示方式"),  # leaderboards
+    "device.issue": N_("开通扫码设备"), "device.revoke": N_("停用扫码设备"),  # shop devices
     "credit.reverse": N_("撤销积分"), "levels.save": N_("修改等级设置"),  # progress
 }
 
@@ -89,6 +104,8 @@ FIELD_LABELS = {
     "per_bill_cap": N_("每单最多可用积分"), "photo_key": N_("照片"),
     "voided_vouchers": N_("作废的兑换券张数"),
     "leaderboard": N_("排行榜显示方式"),  # leaderboards
+    "label": N_("设备名称"), "user_id": N_("登录身份（用户编号）"),  # shop devices
+    "expires_at": N_("到期时间"),
 }
 OBJECT_LABELS = {"user": N_("居民账号"), "proxy_grant": N_("亲情代理"),
                  "fund_income": N_("社区基金收入"), "coupon_rule": N_("积分券规则"),
@@ -100,7 +117,8 @@ OBJECT_LABELS = {"user": N_("居民账号"), "proxy_grant": N_("亲情代理"),
                  "claim": N_("积分申报"),
                  "service_request": N_("群众点单"), "task": N_("点单任务"),
                  "credit": N_("积分记录"), "community": N_("社区"),  # progress
-                 "offer": N_("商品或优惠"), "merchant": N_("合作商户")}
+                 "offer": N_("商品或优惠"), "merchant": N_("合作商户"),
+                 "api_token": N_("扫码设备")}
 VALUE_LABELS = {
     ("source", "form"): N_("逐个登记"), ("source", "import"): N_("表格导入"),
     ("role", "resident"): N_("居民"),
@@ -146,6 +164,29 @@ def value_label(key, value):
     return gettext(label) if label else value
 
 
+def value_text(key, value):
+    """One recorded value in plain words, as the page and the export show it: "—" for
+    nothing, 是/否 for yes and no, a list joined by "、", coded values translated."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return gettext(YES if value else NO)
+    if isinstance(value, (list, tuple)):
+        return "、".join(value_text(key, item) for item in value)
+    if isinstance(value, dict):
+        return values_text(value, separator="，")
+    return str(value_label(key, value))
+
+
+def values_text(data, separator="；"):
+    """A recorded picture (``before`` or ``after``) in one line: ``姓名：王秀英；身份：居民``."""
+    if data is None:
+        return ""
+    if not isinstance(data, dict):
+        return str(data)
+    return separator.join(f"{field_label(key)}：{value_text(key, value)}" for key, value in data.items())
+
+
 def jsonable(value):
     """``value`` with every Decimal as a string (never a float: points are exact), every
     date and datetime as ISO 8601, tuples and sets as lists, recursively."""
@@ -181,3 +222,77 @@ def day_range(first_day=None, last_day=None):
 
 def action_label(action):
     return ACTION_LABELS.get(action, action)
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    """What the office looks for; ``before_id`` is the page cursor (newest first)."""
+
+    action: str | None = None
+    actor_id: int | None = None
+    obj_type: str | None = None
+    obj_id: int | None = None
+    first_day: date | None = None
+    last_day: date | None = None
+    before_id: int | None = None
+
+    def query(self):
+        """The keyword arguments of ``services.search`` (without the cursor)."""
+        since, until = day_range(self.first_day, self.last_day)
+        return {"action": self.action, "actor_id": self.actor_id, "obj_type": self.obj_type,
+                "obj_id": self.obj_id, "since": since, "until": until}
+
+    def link(self):
+        """The filters as query arguments for a link (without the cursor; empty ones left out)."""
+        found = {"action": self.action, "actor": self.actor_id, "object": self.obj_type,
+                 "object_id": self.obj_id,
+                 "start": self.first_day.isoformat() if self.first_day else None,
+                 "end": self.last_day.isoformat() if self.last_day else None}
+        return {key: value for key, value in found.items() if value is not None}
+
+
+def number_of(text, error):
+    """A positive whole number written in ``text`` (full-width digits too), None when
+    blank; ``error`` raised for anything else."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    if not text.isdecimal() or not 0 < int(text) <= MAX_ID:
+        raise error()
+    return int(text)
+
+
+def day_of(text):
+    """A local day written ``YYYY-MM-DD``, None when blank; ``BadDayError`` otherwise."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise BadDayError() from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise BadDayError()
+    return day
+
+
+def filters_from(args, *, object_types):
+    """``AuditFilters`` from the query arguments ``args`` (action, actor, object,
+    object_id, start, end, before). Raises an ``AuditFilterError`` naming the bad one:
+    an action without a label, an object type not in ``object_types``, an object number
+    without its type, a day that is not a date or a start after the end."""
+    action = (args.get("action") or "").strip() or None
+    if action is not None and action not in ACTION_LABELS:
+        raise UnknownActionError()
+    obj_type = (args.get("object") or "").strip() or None
+    if obj_type is not None and obj_type not in object_types:
+        raise UnknownObjectTypeError()
+    obj_id = number_of(args.get("object_id"), BadObjectIdError)
+    if obj_id is not None and obj_type is None:
+        raise ObjectIdWithoutTypeError()
+    first_day, last_day = day_of(args.get("start")), day_of(args.get("end"))
+    if first_day and last_day and first_day > last_day:
+        raise DayOrderError()
+    return AuditFilters(action=action, actor_id=number_of(args.get("actor"), BadActorError),
+                        obj_type=obj_type, obj_id=obj_id, first_day=first_day, last_day=last_day,
+                        before_id=number_of(args.get("before"), BadCursorError))

@@ -126,16 +126,18 @@ class ClaimListOut(Schema):
 
 
 # multipart/form-data has no marshmallow schema: described here for the OpenAPI document.
+# The limits of ClaimIn, which loads these parts: unknown parts are refused.
 MULTIPART_CLAIM = {
     "type": "object",
     "required": ["type_id", "work_day", "description"],
+    "additionalProperties": False,
     "properties": {
-        "type_id": {"type": "integer"},
+        "type_id": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
         "work_day": {"type": "string", "format": "date"},
-        "hours": {"type": "string", "example": "1.5"},
-        "description": {"type": "string"},
-        "location": {"type": "string"},
-        "acting_for": {"type": "integer"},
+        "hours": {"type": "string", "maxLength": 12, "example": "1.5"},
+        "description": {"type": "string", "maxLength": 5000},
+        "location": {"type": "string", "maxLength": 1000},
+        "acting_for": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
         "photos": {"type": "array", "maxItems": 3, "items": {"type": "string", "format": "binary"},
                    "description": f"1–3 JPEG, PNG or WebP files of at most "
                                   f"{photos.MAX_BYTES // photos.MB} MB each, told apart by "

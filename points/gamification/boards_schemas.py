@@ -37,7 +37,7 @@ class PeriodQueryIn(Schema):
 class BoardQueryIn(PeriodQueryIn):
     grid = GridParam(load_default=None, metadata={
         "description": "A grid id of the community, or ``mine`` (the caller's grid); "
-                       "omit for the whole community."})
+                       "omit for the whole community.", "pattern": "^(mine|[1-9][0-9]{0,8})$"})
     limit = fields.Integer(load_default=boards.DEFAULT_LIMIT,
                            validate=validate.Range(min=1, max=boards.MAX_LIMIT),
                            metadata={"description": "Entries, 1–100 (default 20)."})

@@ -2,7 +2,9 @@
 
 The figures are ``points.reports.figures.summary`` (the dashboard reads the same)."""
 from flask import g
+from flask_babel import gettext
 
+from ledger.errors import N_
 from points.api import Blueprint, token_required
 from points.auth.roles import STAFF_ROLES
 from points.communities.models import Community
@@ -10,6 +12,9 @@ from points.extensions import db
 from points.reports import figures
 from points.reports.schemas import SummaryOut, SummaryQueryIn
 from points.timeutil import utcnow
+
+INSPECTIONS = N_("家庭卫生评比")  # the activities row of inspection awards (key null)
+STORE = N_("社区积分超市")  # the shops row of the community's own store (key null)
 
 blp = Blueprint("api_reports", __name__, url_prefix="/api/v1",
                 description="Figures of a community for its office and funders")
@@ -31,6 +36,12 @@ def summary(month=None, since=None, until=None, grid=None, community=None):
     by ``community`` code or every community summed. Residents and shops get 403.
     Amounts are decimal strings, ratios decimal strings with 4 places or null when
     the denominator is 0. Fund, coverage and approvals are community-wide, also per grid.
+
+    ``activities`` splits the earned points (credits less reversed ones, and household
+    inspection awards as ``key`` null) by activity type; ``shops`` splits ``redeemed``
+    (less refunds) by shop, the community's own points store as ``key`` null. Each row is
+    ``{key, name, count, points}``, most points first; a district's sum merges rows by
+    name, all with ``key`` null.
     """
     now = utcnow()
     start, end = figures.period_of(month=month, since=since, until=until, now=now)
@@ -41,4 +52,11 @@ def summary(month=None, since=None, until=None, grid=None, community=None):
         code = db.session.get(Community, found.community_id).code
     return {"period": {"since": start, "until": end}, "community": code, "grid": found.grid_id,
             "points": found, "fund": found, "participation": found, "approvals": found,
-            "monthly": found.series}
+            "monthly": found.series, "activities": _shares(found.activities, INSPECTIONS),
+            "shops": _shares(found.shops, STORE), "computed_at": found.computed_at}
+
+
+def _shares(shares, unnamed):
+    """The rows of a split; the row without a name (key null) named ``unnamed``, translated."""
+    return [{"key": share.key, "name": share.name or gettext(unnamed), "count": share.count,
+             "points": share.points} for share in shares]

@@ -48,6 +48,7 @@ from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
 import ledger
+from ledger.accounts import COMMUNITY
 from ledger.models import Account, Hold, Transfer
 from merchants import fund
 from points import months, wallets
@@ -125,6 +126,7 @@ class Summary:
     series: list = field(default_factory=list)
     activities: list = field(default_factory=list)  # Share per activity type, most points first
     shops: list = field(default_factory=list)  # Share per shop, most points first
+    computed_at: object = None  # a stored district summary's moment (reports.snapshots); None: live
 
     @property
     def coverage(self):
@@ -163,9 +165,19 @@ def _holder_filter(account, community_id, grid_id):
     return where
 
 
-def _flows(session, *, community_id, grid_id, bounds):
+def _across(communities, community_column, holder):
+    """The district's filter: the listed communities (an ``IN`` the (community_id, …)
+    indexes can walk), each transfer counted on its own community's accounts only, as
+    one summary per community would."""
+    if communities is None:
+        return []
+    return [community_column.in_(communities), holder.community_id == community_column]
+
+
+def _flows(session, *, community_id, grid_id, bounds, communities=None):
     """``{(bucket, kind): amount}`` of the counted flows, bucket ``i`` being
-    ``[bounds[i], bounds[i + 1])``: one grouped query over (community_id, created_at)."""
+    ``[bounds[i], bounds[i + 1])``: one grouped query over (community_id, created_at).
+    ``communities``: the sum over those communities (``community_id`` None)."""
     holder = aliased(Account)
     original = aliased(Transfer)
     holder_id = case((Transfer.kind == REDEEM, Hold.account_id),
@@ -183,7 +195,8 @@ def _flows(session, *, community_id, grid_id, bounds):
             .outerjoin(Hold, Hold.id == Transfer.hold_id)
             .outerjoin(original, original.id == Transfer.reverses_id)
             .join(holder, holder.id == holder_id)
-            .where(*where, *_holder_filter(holder, community_id, grid_id))
+            .where(*where, *_holder_filter(holder, community_id, grid_id),
+                   *_across(communities, Transfer.community_id, holder))
             .group_by(bucket, Transfer.kind))
     return {(int(index), kind): Decimal(amount or 0)
             for index, kind, amount in session.execute(stmt, execution_options=ALL)}
@@ -200,8 +213,9 @@ def _ranked(rows):
     return sorted(rows, key=lambda share: (-share.points, share.name, share.key or 0))
 
 
-def _activities(session, *, community_id, grid_id, since, until):
-    """Earned points by activity type (credits less their reversals; inspections as key None)."""
+def _activities(session, *, community_id, grid_id, since, until, communities=None):
+    """Earned points by activity type (credits less their reversals; inspections as key None).
+    ``communities``: every type of those communities (``community_id`` None)."""
     holder = aliased(Account)
 
     def grouped(kind, join_on, holder_side):
@@ -213,13 +227,17 @@ def _activities(session, *, community_id, grid_id, since, until):
                 .select_from(Transfer)
                 .outerjoin(Credit, join_on)
                 .join(holder, holder.id == holder_side)
-                .where(*where, *_holder_filter(holder, community_id, grid_id))
+                .where(*where, *_holder_filter(holder, community_id, grid_id),
+                       *_across(communities, Transfer.community_id, holder))
                 .group_by(Credit.type_id))
         return {key: (count, Decimal(amount or 0))
                 for key, count, amount in session.execute(stmt, execution_options=ALL)}
 
     earned = grouped("earn", Credit.transfer_id == Transfer.id, Transfer.credit_account_id)
-    taken = grouped(REVERSE, Credit.reversal_id == Transfer.id, Transfer.debit_account_id)
+    # A credit's reversal reverses the credit's own transfer: joining on that too lets the
+    # unique index on credits.transfer_id find the credit (reversal_id has no index).
+    taken = grouped(REVERSE, and_(Credit.transfer_id == Transfer.reverses_id,
+                                  Credit.reversal_id == Transfer.id), Transfer.debit_account_id)
     taken.pop(None, None)  # reversals of anything but a credit are not earned points
     keys = set(earned) | set(taken)
     names = dict(session.execute(select(ActivityType.id, ActivityType.name)
@@ -233,8 +251,9 @@ def _activities(session, *, community_id, grid_id, since, until):
     return _ranked(rows)
 
 
-def _shops(session, *, community_id, grid_id, since, until):
-    """Redeemed points by shop: redemptions less refunds (the community store as key None)."""
+def _shops(session, *, community_id, grid_id, since, until, communities=None):
+    """Redeemed points by shop: redemptions less refunds (the community store as key None).
+    ``communities``: every shop of those communities (``community_id`` None)."""
     holder = aliased(Account)
 
     def grouped(kind, join_on, holder_side, outer=False):
@@ -242,17 +261,21 @@ def _shops(session, *, community_id, grid_id, since, until):
                  Transfer.created_at >= since, Transfer.created_at < until]
         if community_id is not None:
             where.append(Transfer.community_id == community_id)
-        stmt = select(Voucher.merchant_id, func.count(Transfer.id), func.sum(Transfer.amount)).select_from(Transfer)
+        stmt = (select(Voucher.merchant_id, func.count(Transfer.id), func.sum(Transfer.amount))
+                .select_from(Transfer))
         if outer:
             stmt = stmt.outerjoin(Hold, Hold.id == Transfer.hold_id)
         stmt = (stmt.join(Voucher, join_on).join(holder, holder.id == holder_side)
-                .where(*where, *_holder_filter(holder, community_id, grid_id))
+                .where(*where, *_holder_filter(holder, community_id, grid_id),
+                       *_across(communities, Transfer.community_id, holder))
                 .group_by(Voucher.merchant_id))
         return {key: (count, Decimal(amount or 0))
                 for key, count, amount in session.execute(stmt, execution_options=ALL)}
 
     redeemed = grouped(REDEEM, Voucher.hold_id == Transfer.hold_id, Hold.account_id, outer=True)
-    refunded = grouped(REFUND, Voucher.refund_transfer_id == Transfer.id, Transfer.credit_account_id)
+    # A refund names its voucher (ref_id): the voucher is found by its key, then checked.
+    refunded = grouped(REFUND, and_(Voucher.id == Transfer.ref_id,
+                                    Voucher.refund_transfer_id == Transfer.id), Transfer.credit_account_id)
     keys = set(redeemed) | set(refunded)
     names = dict(session.execute(select(Merchant.id, Merchant.name)
                                  .where(Merchant.id.in_([k for k in keys if k is not None])),
@@ -360,45 +383,114 @@ def summary(session, *, community_id, since, until, grid_id=None, now):
         shops=_shops(session, community_id=community_id, grid_id=grid_id, since=since, until=until))
 
 
-SUMMED = ("issued", "redeemed", "expired", "outstanding", "outstanding_cny", "fund_balance",
-          "residents", "active_residents", "households", "households_this_year",
-          "approvals_waiting", "decided_30_days")
-
-
 def district_summary(session, *, since, until, now):
-    """Every community's figures summed (one summary per community, not per person).
-    The median decision time is the median of the communities' medians (None if none)."""
-    ids = session.scalars(select(Community.id).order_by(Community.id), execution_options=ALL).all()
-    parts = [summary(session, community_id=cid, since=since, until=until, now=now) for cid in ids]
-    totals = {name: sum((getattr(part, name) for part in parts), 0) for name in SUMMED}
-    medians = sorted(part.median_decision_minutes for part in parts
-                     if part.median_decision_minutes is not None)
+    """Every community's figures summed, as one summary per community would give them,
+    in grouped queries over all communities (not one summary per community). The median
+    decision time is the median of the communities' medians (None if none)."""
+    rates = dict(session.execute(select(Community.id, Community.points_per_yuan).order_by(Community.id),
+                                 execution_options=ALL).all())
+    ids = list(rates)
+    issued, redeemed, expired = _totals(
+        _flows(session, community_id=None, grid_id=None, bounds=[since, until], communities=ids), 0)
+    labels, edges = series_bounds(now)
+    flows = _flows(session, community_id=None, grid_id=None, bounds=edges, communities=ids)
+    series = []
+    for index, label in enumerate(labels):
+        month_issued, month_redeemed, _ = _totals(flows, index)
+        series.append(MonthFigures(label, month_issued, month_redeemed))
+    owed = _outstanding_by_community(session, ids)
+    outstanding = sum(owed.values(), ZERO)
+    outstanding_cny = sum((ledger.points_to_cny(points, rates[cid]) for cid, points in owed.items()), ZERO)
+    this_year = local(now).year
+    year = (start_of_local_date(date(this_year, 1, 1)), start_of_local_date(date(this_year + 1, 1, 1)))
+    residents, active, households, this_year = _district_participation(
+        session, ids, since=since, until=until, year=year)
+    waiting, decided, median = _district_approvals(session, ids, now)
+    return Summary(
+        since=since, until=until, community_id=None, grid_id=None, issued=issued, redeemed=redeemed,
+        expired=expired, outstanding=outstanding, outstanding_cny=Decimal(outstanding_cny),
+        fund_balance=_district_fund(session, ids), residents=residents, active_residents=active,
+        households=households, households_this_year=this_year, approvals_waiting=waiting,
+        decided_30_days=decided, median_decision_minutes=median, series=series,
+        activities=_merged([_activities(session, community_id=None, grid_id=None, since=since, until=until,
+                                        communities=ids)]),
+        shops=_merged([_shops(session, community_id=None, grid_id=None, since=since, until=until,
+                              communities=ids)]))
+
+
+def _outstanding_by_community(session, ids):
+    """``{community id: balance plus held of its residents' and households' accounts}``."""
+    stmt = (select(Account.community_id, func.sum(Account.balance), func.sum(Account.held))
+            .where(*_holder_filter(Account, None, None), Account.community_id.in_(ids))
+            .group_by(Account.community_id))
+    return {cid: Decimal(balance or 0) + Decimal(held or 0)
+            for cid, balance, held in session.execute(stmt, execution_options=ALL)}
+
+
+def _district_fund(session, ids):
+    """The communities' fund balances (yuan) summed."""
+    total = session.scalar(select(func.sum(Account.balance)).where(
+        Account.community_id.in_(ids), Account.ledger == ledger.CNY, Account.owner_type == COMMUNITY,
+        Account.owner_id == Account.community_id, Account.purpose == "fund"), execution_options=ALL)
+    return Decimal(total or 0)
+
+
+def _district_participation(session, ids, *, since, until, year):
+    """As ``_participation`` summed over the communities ``ids``."""
+    residents = session.scalar(select(func.count(User.id)).where(
+        *_residents_where(None, None), User.community_id.in_(ids)), execution_options=ALL)
+    # A person lives in one community: distinct over all is the sum of the communities'.
+    active = session.scalar(
+        select(func.count(func.distinct(Credit.user_id))).join(User, User.id == Credit.user_id)
+        .where(*_residents_where(None, None), User.community_id.in_(ids), Credit.reversed_at.is_(None),
+               Credit.created_at >= since, Credit.created_at < until), execution_options=ALL)
+    households = session.scalar(select(func.count(Household.id)).where(Household.community_id.in_(ids)),
+                                execution_options=ALL)
+    holder, person = aliased(Account), aliased(User)
+    home = func.coalesce(person.household_id,
+                         case((holder.owner_type == wallets.HOUSEHOLD, holder.owner_id)))
+    per_community = (
+        select(func.count(func.distinct(home)).label("homes")).select_from(Transfer)
+        .join(holder, holder.id == Transfer.credit_account_id)
+        .outerjoin(person, and_(holder.owner_type == wallets.RESIDENT, person.id == holder.owner_id))
+        .where(Transfer.ledger == ledger.POINTS, Transfer.kind.in_(ISSUE_KINDS),
+               Transfer.created_at >= year[0], Transfer.created_at < year[1],
+               *_holder_filter(holder, None, None), *_across(ids, Transfer.community_id, holder))
+        .group_by(Transfer.community_id).subquery())
+    this_year = session.scalar(select(func.sum(per_community.c.homes)), execution_options=ALL)
+    return residents or 0, active or 0, households or 0, int(this_year or 0)
+
+
+def _district_approvals(session, ids, now):
+    """Claims waiting and decided in 30 days over ``ids``; the median of the communities'
+    median decision times."""
+    waiting = session.scalar(select(func.count(Claim.id)).where(
+        Claim.community_id.in_(ids), Claim.status.in_(claim_rules.OPEN_STATUSES)), execution_options=ALL)
+    durations = {}
+    for cid, created, decided in session.execute(
+            select(Claim.community_id, Claim.created_at, Claim.decided_at).where(
+                Claim.community_id.in_(ids), Claim.decided_at.is_not(None),
+                Claim.decided_at >= now - claim_rules.RESPONSE_WINDOW), execution_options=ALL):
+        durations.setdefault(cid, []).append(decided - created)
+    medians = sorted(claim_rules.median_minutes(found) for found in durations.values())
     median = None
     if medians:
         middle = len(medians) // 2
         median = (medians[middle] if len(medians) % 2
                   else round((medians[middle - 1] + medians[middle]) / 2))
-    labels, _ = series_bounds(now)
-    series = [MonthFigures(label, sum((p.series[i].issued for p in parts), ZERO),
-                           sum((p.series[i].redeemed for p in parts), ZERO))
-              for i, label in enumerate(labels)]
-    for name in ("issued", "redeemed", "expired", "outstanding", "outstanding_cny", "fund_balance"):
-        totals[name] = Decimal(totals[name])
-    return Summary(since=since, until=until, community_id=None, grid_id=None,
-                   median_decision_minutes=median, series=series,
-                   activities=_merged(part.activities for part in parts),
-                   shops=_merged(part.shops for part in parts), **totals)
+    return waiting or 0, sum(map(len, durations.values())), median
 
 
 def _merged(splits):
-    """Shares of several communities summed by name (a district has no common ids)."""
+    """Shares of several communities summed by name (a district has no common ids): a
+    named row keeps the first community's id, the unnamed rows (inspections, the store)
+    stay ``key`` None."""
     rows = {}
     for split in splits:
         for share in split:
-            count, points = rows.get(share.name, (0, ZERO))
-            rows[share.name] = (count + share.count, points + share.points)
-    return _ranked([Share(None, name, count, points) for name, (count, points) in rows.items()])
-
+            key, count, points = rows.get(share.name, (share.key, 0, ZERO))
+            rows[share.name] = (key, count + share.count, points + share.points)
+    return _ranked([Share(key, name, count, points) for name, (key, count, points) in rows.items()])
 
 
 # Who may read which figures --------------------------------------------------------------
@@ -444,7 +536,9 @@ def summary_for(session, *, actor, since, until, grid_id=None, community_code=No
         if community_code is None:
             if grid_id is not None:
                 raise DistrictGridError()
-            return district_summary(session, since=since, until=until, now=now)
+            from points.reports.snapshots import district_figures
+
+            return district_figures(session, since=since, until=until, now=now)
         community = session.scalar(select(Community).where(Community.code == community_code),
                                    execution_options=ALL)
         if community is None:

@@ -73,7 +73,20 @@ class MonthOut(Schema):
     redeemed = Points()
 
 
+class ShareOut(Schema):
+    key = fields.Integer(allow_none=True, metadata={
+        "description": "The activity type's or shop's id; null for household inspections (activities) "
+                       "or the community's own points store (shops), and in a district's sum"})
+    name = fields.String(metadata={"description": "The type's or shop's name"})
+    count = fields.Integer(metadata={"description": "Transfers counted, less those undone "
+                                                    "(reversed credits, refunds)"})
+    points = Points(metadata={"description": "Net points, a decimal string"})
+
+
 class SummaryOut(Schema):
+    computed_at = fields.AwareDateTime(allow_none=True, metadata={
+        "description": "Every community summed (district admins): when the stored figures were "
+                       "computed (``flask reports refresh``, every 15 minutes); null: computed now"})
     period = fields.Nested(PeriodOut)
     community = fields.String(allow_none=True)
     grid = fields.Integer(allow_none=True)
@@ -82,3 +95,9 @@ class SummaryOut(Schema):
     participation = fields.Nested(ParticipationOut)
     approvals = fields.Nested(ApprovalsOut)
     monthly = fields.List(fields.Nested(MonthOut))
+    activities = fields.List(fields.Nested(ShareOut), metadata={
+        "description": "Earned points of the period by activity type, most points first; they sum "
+                       "to the earn part of points.issued (grants and coupons are not split)"})
+    shops = fields.List(fields.Nested(ShareOut), metadata={
+        "description": "Redeemed points of the period by shop, most points first; they sum to "
+                       "points.redeemed"})

@@ -274,17 +274,19 @@ class TaskFiguresOut(Schema):
 
 
 # multipart/form-data has no marshmallow schema: described here for the OpenAPI document.
+# The limits of ServiceRequestIn, which loads these parts: unknown parts are refused.
 MULTIPART_REQUEST = {
     "type": "object",
     "required": ["category", "description", "place"],
+    "additionalProperties": False,
     "properties": {
         "category": {"type": "string", "enum": list(CATEGORIES)},
-        "description": {"type": "string"},
-        "place": {"type": "string"},
-        "preferred_time": {"type": "string"},
+        "description": {"type": "string", "maxLength": 5000},
+        "place": {"type": "string", "maxLength": 1000},
+        "preferred_time": {"type": "string", "maxLength": 1000},
         "urgent": {"type": "boolean"},
-        "acting_for": {"type": "integer"},
-        "requester_phone": {"type": "string"},
+        "acting_for": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+        "requester_phone": {"type": "string", "maxLength": 20},
         "photos": {"type": "array", "maxItems": 3, "items": {"type": "string", "format": "binary"},
                    "description": "0–3 JPEG, PNG or WebP files of at most 8 MB each; stored "
                                   "re-encoded, without EXIF/GPS."},

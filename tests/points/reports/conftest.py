@@ -46,7 +46,7 @@ def seed(session):
     r3 = factories.make_resident(session, community, household=h3, name="孙三")
     r4 = factories.make_resident(session, community, household=h1, name="李四")
     staff = factories.make_user(session, community, "staff", name="周干事")
-    merchant = factories.make_merchant(session, community)
+    merchant = factories.make_merchant(session, community, name="北新小馆")
     owner = factories.make_user(session, community, "merchant_owner", name="张老板", merchant=merchant)
 
     factories.make_credit(session, r1, "30", today)                       # earn 30
@@ -89,3 +89,67 @@ def seed(session):
     return Seeded(community=community, other=other, grid1=grid1, grid2=grid2,
                   households=(h1, h2, h3), residents=(r1, r2, r3, r4), merchant=merchant,
                   staff=staff, now=now, since=since, until=until)
+
+
+@dataclass
+class SeededMore:
+    activity: object
+    claim_type: object
+    approved: object
+    rejected: object
+    last_month: str
+    admin: object
+
+
+def seed_more(session, s, upload_dir):
+    """On top of ``seed`` (community A, this month unless said): an activity with two
+    sign-ups and one waitlisted, both signed-up residents confirmed (8 points each); a
+    claim of r3 approved twice (20 points, above the type's threshold of 10) and one of r4
+    rejected with a formula-looking reason; grid 1 and grid 2 inspected (h1 and h3 pass,
+    h2 fails); r2 redeems 15 points at the shop last month and the office settles it."""
+    from merchants import settlement as settling
+    from points.activities import attendance
+    from points.claims import approvals, services as claim_services
+    from points.inspections import services as inspection_services
+    from points.residents.acting import acting_as_self
+    from tests.merchants.test_settlement import last_month
+
+    r1, r2, r3, r4 = s.residents
+    now = utcnow()
+    admin = factories.make_user(session, s.community, "admin", name="吴主任")
+    kind = factories.make_activity_type(session, s.community, name="楼道清扫", unit="participation",
+                                        points="8")
+    activity = factories.make_activity(session, s.community, kind, title="=清洁家园", created_by=s.staff)
+    factories.make_signup(session, activity, r1)
+    factories.make_signup(session, activity, r3)
+    factories.make_signup(session, activity, r2, status="waitlisted")
+    attendance.confirm_attendance(session, actor=s.staff, community_id=s.community.id,
+                                  activity_id=activity.id, now=now,
+                                  attendees=[{"user_id": r1.id, "hours": None},
+                                             {"user_id": r3.id, "hours": None}])
+    claim_type = factories.make_activity_type(session, s.community, name="隐患上报", unit="participation",
+                                              points="20", second_approval_above="10")
+    approved = claim_services.file_claim(session, acting=acting_as_self(r3), type_id=claim_type.id,
+                                         work_day=local(now).date(), hours=None, description="报告路灯坏了",
+                                         upload_dir=upload_dir, now=now)
+    approvals.approve_claim(session, actor=s.staff, community=s.community, claim_id=approved.id, now=now)
+    approvals.approve_claim(session, actor=admin, community=s.community, claim_id=approved.id, now=now)
+    rejected = claim_services.file_claim(session, acting=acting_as_self(r4), type_id=claim_type.id,
+                                         work_day=local(now).date(), hours=None, description="扫了楼道",
+                                         upload_dir=upload_dir, now=now)
+    approvals.reject_claim(session, actor=s.staff, community=s.community, claim_id=rejected.id,
+                           reason="=照片看不清", now=now)
+    month = months.month_of(now)
+    h1, h2, h3 = s.households
+    good, bad = {"personal": 9, "home": 8, "public": 9}, {"personal": 3, "home": 4, "public": 5}
+    inspection_services.score_grid(session, actor=s.staff, community=s.community, grid_id=s.grid1.id,
+                                   month=month, now=now, entries=[{"household_id": h1.id, **good}])
+    inspection_services.score_grid(session, actor=s.staff, community=s.community, grid_id=s.grid2.id,
+                                   month=month, now=now, entries=[{"household_id": h2.id, **bad},
+                                                                  {"household_id": h3.id, **good}])
+    factories.make_redemption(session, r2, s.merchant, 15, last_month(now, day=3))
+    period = months.month_of(last_month(now, day=3))
+    settling.settle_merchant(session, actor=s.staff, community=s.community, merchant_id=s.merchant.id,
+                             period=period, now=now)
+    return SeededMore(activity=activity, claim_type=claim_type, approved=approved, rejected=rejected,
+                      last_month=period, admin=admin)

@@ -132,3 +132,101 @@ def test_an_empty_community_answers_null_ratios(client, db):
     body = get(client, factories.make_user(db.session, community, "staff")).get_json()
     assert body["fund"] == {"balance": "0.00", "coverage": None}
     assert body["participation"]["rate"] is None and body["participation"]["household_rate"] is None
+
+
+# --- shares: earned points by activity type, redeemed points by shop ----------------------
+
+SHARE_KEYS = {"key", "name", "count", "points"}
+CONTRACT_KEYS = {"period", "community", "grid", "points", "fund", "participation", "approvals", "monthly"}
+
+
+@pytest.fixture
+def with_unnamed_rows(db, seeded):
+    """Seeded, plus a household inspection award of 12 (an ``earn`` without a credit) and
+    a redemption of 100 at the community's own store, counted by the office."""
+    from decimal import Decimal
+
+    import ledger
+    from merchants import services as shop_services
+    from points import wallets
+    from points.extensions import unit_of_work
+
+    session = db.session
+    household = seeded.households[2]
+    with unit_of_work(session):
+        account = ledger.open_account(session, community_id=seeded.community.id,
+                                      owner_type=wallets.HOUSEHOLD, owner_id=household.id)
+        wallets.credit_points(session, account=account, community_id=seeded.community.id,
+                              amount=Decimal("12"), key="test-inspection-award", kind="earn")
+    buyer = factories.make_resident(session, seeded.community, household=household, points="100")
+    rice = factories.make_offer(session, seeded.community, points="100")
+    voucher = factories.make_voucher(session, buyer, rice, now=seeded.now)
+    shop_services.redeem_voucher(session, clerk=seeded.staff, voucher_id=voucher.id, now=seeded.now)
+    return seeded
+
+
+def as_json(shares, unnamed):
+    return [{"key": share.key, "name": share.name or unnamed, "count": share.count,
+             "points": str(share.points)} for share in shares]
+
+
+def test_the_shares_are_the_summarys_and_sum_to_earned_and_redeemed(client, db, with_unnamed_rows):
+    from points.reports import figures
+
+    seeded = with_unnamed_rows
+    body = get(client, seeded.staff).get_json()
+    found = figures.summary(db.session, community_id=seeded.community.id, since=seeded.since,
+                            until=seeded.until, now=seeded.now)
+
+    assert set(body) == CONTRACT_KEYS | {"activities", "shops"}  # the contract's fields kept
+    assert body["points"]["issued"] == "272" and body["points"]["redeemed"] == "120"
+    assert all(set(row) == SHARE_KEYS for row in body["activities"] + body["shops"])
+    assert body["activities"] == as_json(found.activities, "家庭卫生评比")
+    assert body["shops"] == as_json(found.shops, "社区积分超市")
+    # Earned: credits 30 + 10 (+ 20 reversed) and the award of 12; grants and coupons not split.
+    assert sum(int(row["points"]) for row in body["activities"]) == 52
+    assert sum(int(row["points"]) for row in body["shops"]) == int(body["points"]["redeemed"])
+    assert {"key": None, "name": "家庭卫生评比", "count": 1, "points": "12"} in body["activities"]
+    assert body["shops"] == [
+        {"key": None, "name": "社区积分超市", "count": 1, "points": "100"},
+        {"key": seeded.merchant.id, "name": seeded.merchant.name, "count": 1, "points": "20"}]
+
+
+def test_unnamed_rows_follow_the_request_language(client, with_unnamed_rows):
+    headers = {**bearer(client, with_unnamed_rows.staff), "Accept-Language": "en"}
+
+    body = client.get(URL, headers=headers).get_json()
+
+    assert {"key": None, "name": "Household hygiene inspection", "count": 1, "points": "12"} \
+        in body["activities"]
+    assert body["shops"][0]["name"] == "Community points store"
+
+
+def test_shares_follow_the_grid_and_the_district_sum(client, db, with_unnamed_rows):
+    seeded = with_unnamed_rows
+    worker = factories.make_user(db.session, seeded.community, "grid_worker", grids=[seeded.grid1])
+    grid = get(client, worker).get_json()
+    admin = factories.make_user(db.session, None, "district_admin")
+    district = get(client, admin).get_json()
+
+    assert sorted(int(row["points"]) for row in grid["activities"]) == [10, 30]
+    assert [(row["key"], row["points"]) for row in grid["shops"]] == [(seeded.merchant.id, "20")]
+    assert all(row["key"] is None for row in district["activities"] + district["shops"])
+    assert sum(int(row["points"]) for row in district["shops"]) == int(district["points"]["redeemed"])
+    assert {row["name"] for row in district["shops"]} == {"社区积分超市", seeded.merchant.name, "南城超市"}
+
+
+def test_an_empty_period_has_empty_shares(client, seeded):
+    body = get(client, seeded.staff, month="2020-01").get_json()
+
+    assert body["activities"] == [] and body["shops"] == []
+
+
+def test_the_openapi_describes_the_shares(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+
+    summary = spec["components"]["schemas"]["SummaryOut"]["properties"]
+    assert "activity type" in summary["activities"]["description"]
+    assert "shop" in summary["shops"]["description"]
+    share = spec["components"]["schemas"]["ShareOut"]["properties"]
+    assert set(share) == SHARE_KEYS and "null" in share["key"]["description"]

@@ -172,3 +172,5 @@ def test_activity_types_and_shops_split_earned_and_redeemed(session):
     assert [(share.count, share.points) for share in grid.shops] == [(1, D(20))]
     district = figures.district_summary(session, since=s.since, until=s.until, now=s.now)
     assert sum((share.points for share in district.shops), D(0)) == district.redeemed
+    # A district keeps shops' names (and a key); only the store and inspections rows have none.
+    assert all(share.key is not None and share.name for share in district.shops)

@@ -1,0 +1,117 @@
+"""The district's figures, stored: every community summed takes seconds at county scale
+(bench/reports.py: about 15 s for 200 communities and 10 M ledger entries), so a cron job
+(``flask --app wsgi reports refresh``, every 15 minutes) computes them for this month and
+the last one and the district's pages read the stored copy, saying when it was computed.
+
+A stored copy is the exact ``figures.district_summary`` of its period at ``computed_at``;
+a period without one is computed on the spot. Community and grid figures are always live
+(a few hundred milliseconds at county scale).
+"""
+from dataclasses import asdict, fields, replace
+from datetime import datetime
+from decimal import Decimal
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import JSON, String, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ledger.models import Base, BigId, utcnow
+from points import months
+from points.extensions import db, unit_of_work
+from points.reports import figures
+from points.timeutil import utcnow as now_utc
+
+DISTRICT = "district"
+DECIMALS = {"issued", "redeemed", "expired", "outstanding", "outstanding_cny", "fund_balance"}
+
+
+class ReportSnapshot(Base):
+    """The figures of ``scope`` for ``[since, until)`` as computed at ``computed_at``."""
+
+    __tablename__ = "report_snapshots"
+    __table_args__ = (UniqueConstraint("scope", "since", "until", name="uq_report_snapshots_period"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(20))
+    since: Mapped[datetime] = mapped_column()
+    until: Mapped[datetime] = mapped_column()
+    payload: Mapped[dict] = mapped_column(JSON)
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+def to_payload(summary):
+    data = asdict(summary)
+    for name in ("since", "until", "computed_at"):
+        data.pop(name)
+    return _plain(data)
+
+
+def _plain(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
+
+
+def from_payload(payload, *, since, until):
+    data = dict(payload)
+    for name in DECIMALS:
+        data[name] = Decimal(data[name])
+    data["series"] = [figures.MonthFigures(row["month"], Decimal(row["issued"]), Decimal(row["redeemed"]))
+                      for row in data["series"]]
+    for split in ("activities", "shops"):
+        data[split] = [figures.Share(row["key"], row["name"], row["count"], Decimal(row["points"]))
+                       for row in data[split]]
+    known = {item.name for item in fields(figures.Summary)}
+    return figures.Summary(since=since, until=until, **{k: v for k, v in data.items() if k in known})
+
+
+def _stored(session, since, until):
+    return session.scalar(select(ReportSnapshot).where(
+        ReportSnapshot.scope == DISTRICT, ReportSnapshot.since == since, ReportSnapshot.until == until))
+
+
+def refresh(session, *, since, until, now):
+    """Compute the district's figures of ``[since, until)`` and store them (replacing)."""
+    summary = figures.district_summary(session, since=since, until=until, now=now)
+    with unit_of_work(session):
+        snapshot = _stored(session, since, until)
+        if snapshot is None:
+            snapshot = ReportSnapshot(scope=DISTRICT, since=since, until=until, payload={})
+            session.add(snapshot)
+        snapshot.payload = to_payload(summary)
+        snapshot.computed_at = now
+    return summary
+
+
+def district_figures(session, *, since, until, now):
+    """The stored figures of the period (``computed_at`` set) when there are some, else
+    computed now (``computed_at`` None)."""
+    snapshot = _stored(session, since, until)
+    if snapshot is None:
+        return figures.district_summary(session, since=since, until=until, now=now)
+    return replace(from_payload(snapshot.payload, since=since, until=until),
+                   computed_at=snapshot.computed_at)
+
+
+def recent_months(now):
+    """This month's and last month's ``(since, until)``."""
+    this = months.this_month(now)
+    return [months.moments_of(months.preceding(this)), months.moments_of(this)]
+
+
+reports_group = AppGroup("reports", help="The district's stored figures.")
+
+
+@reports_group.command("refresh")
+def refresh_command():
+    """Compute and store the district's figures for this month and last month."""
+    now = now_utc()
+    for since, until in recent_months(now):
+        summary = refresh(db.session, since=since, until=until, now=now)
+        click.echo(f"{months.month_of(since)}: issued {summary.issued}, redeemed {summary.redeemed}, "
+                   f"{summary.residents} residents")

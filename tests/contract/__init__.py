@@ -1,0 +1,1 @@
+"""Contract tests: the OpenAPI document, schemathesis, and the DESIGN.md rows."""
