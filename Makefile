@@ -1,5 +1,6 @@
 # One command to set up and serve the demo, one to set up and run every test.
 #   make run    venv + install + migrate + demo data, then serve http://127.0.0.1:5000
+#   make serve  production: gunicorn with gunicorn.conf.py (README "Running in production")
 #   make test   venv + install + the whole suite (SQLite, PostgreSQL, Chromium)
 PYTHON ?= python3
 VENV   := .venv
@@ -23,6 +24,9 @@ run: install
 	$(BIN)/flask --app wsgi demo
 	@echo "积分超市 is serving at http://127.0.0.1:$(PORT)  (Ctrl-C stops it)"
 	JIFEN_SECURE_COOKIES=0 $(BIN)/gunicorn --workers 1 --threads 8 --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
+
+serve: install
+	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
 test: install
 	$(BIN)/pytest -n $(WORKERS)

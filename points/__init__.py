@@ -19,11 +19,12 @@ def create_app(config=None):
     logging.basicConfig(level=logging.INFO)
     _init_extensions(app)
     _register_blueprints(app)
-    from points import cli, errors, security
+    from points import cli, errors, security, serving
 
     errors.register(app)
     cli.register(app)
     security.init_app(app)
+    serving.init_app(app)  # gzip, static ?v= URLs and cache headers
     return app
 
 

@@ -37,6 +37,24 @@ def database_url(instance=INSTANCE):
     return url or f"sqlite:///{Path(instance) / 'jifen.db'}"
 
 
+def engine_options(url):
+    """SQLAlchemy engine options for ``url``. PostgreSQL: a pool per gunicorn worker as big as
+    its threads (gunicorn.conf.py), so every thread holds a connection without waiting, plus a
+    few spare for a burst; connections are replaced after half an hour, before a proxy or
+    firewall drops them unseen. Workers × (pool + overflow) must stay under the server's
+    max_connections (100 by default): 5 workers × 6 = 30. SQLite keeps SQLAlchemy's own pool
+    (ledger/locking.py sets WAL and BEGIN IMMEDIATE on each connection it opens)."""
+    options = {"pool_pre_ping": True}
+    if url.startswith("postgresql"):
+        threads = os.environ.get("GUNICORN_THREADS") or "4"
+        options.update(
+            pool_size=int(os.environ.get("DB_POOL_SIZE") or threads),
+            max_overflow=int(os.environ.get("DB_MAX_OVERFLOW") or "2"),
+            pool_recycle=int(os.environ.get("DB_POOL_RECYCLE") or "1800"),
+        )
+    return options
+
+
 class Config:
     """Production-like defaults; every value can come from the environment."""
 
@@ -78,6 +96,7 @@ class Config:
     def __init__(self, instance=INSTANCE):
         self.INSTANCE_PATH = str(instance)
         self.SQLALCHEMY_DATABASE_URI = database_url(instance)
+        self.SQLALCHEMY_ENGINE_OPTIONS = engine_options(self.SQLALCHEMY_DATABASE_URI)
         self.SECRET_KEY = instance_secret(instance)
 
 

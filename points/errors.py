@@ -27,6 +27,7 @@ STATUS_BY_CODE = {
     "bad_credentials": 401,
     "token_invalid": 401,
     "already_exists": 409,
+    "already_anonymised": 409,  # privacy
     "idempotency_conflict": 422,
     "hold_already_resolved": 409,
     "already_reversed": 409,

@@ -131,8 +131,9 @@ def register(app):
     from merchants.api_devices import blp as devices_blp
     from merchants.api_coupons import blp as coupons_blp
     from points.audit.api import blp as audit_blp
+    from points.residents.privacy_api import blp as privacy_blp
 
     for blueprint in (auth_blp, wallet_blp, activities_blp, checkin_blp, claims_blp,
                       inspections_blp, progress_blp, boards_blp, tasks_blp, mall_blp, scan_blp,
-                      settlement_blp, reports_blp, devices_blp, coupons_blp, audit_blp):
+                      settlement_blp, reports_blp, devices_blp, coupons_blp, audit_blp, privacy_blp):
         api.register_blueprint(blueprint)

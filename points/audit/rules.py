@@ -27,6 +27,7 @@ ACTION_LABELS = {
     "resident.register": N_("登记居民"),
     "proxy.grant": N_("设置亲情代理"),
     "proxy.revoke": N_("取消亲情代理"),
+    "resident.anonymise": N_("注销并匿名化居民"),  # privacy
     # fund, coupons and settlement
     "fund.donation": N_("登记捐赠"), "fund.charity_sale": N_("登记义卖收入"),
     "coupon_rule.create": N_("新建积分券规则"), "coupon_rule.save": N_("修改积分券规则"),

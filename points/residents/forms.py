@@ -52,3 +52,10 @@ class ImportForm(FlaskForm):
 
 class ButtonForm(FlaskForm):
     """A form that is only a button: the CSRF token and nothing else."""
+
+
+class AnonymiseForm(FlaskForm):
+    """注销并匿名化: the reason is required (it goes into the audit log)."""
+
+    reason = StringField(_l("注销原因（如：已搬离本社区）"),
+                         validators=[DataRequired(_l("请写明注销原因")), Length(max=200)])

@@ -194,3 +194,53 @@ def stop():
     stop_acting()
     flash(_("已回到您自己的账户"), "info")
     return redirect(url_for("web.resident_home"))
+
+
+# --- personal data (PIPL): own data download, anonymising a resident who leaves ---------
+
+def own_data_response(user):
+    import json
+
+    from points.residents import privacy
+
+    now = utcnow()
+    body = json.dumps(privacy.own_data(db.session, user, now=now), ensure_ascii=False, indent=2)
+    response = make_response(body)
+    response.headers["Content-Type"] = "application/json; charset=utf-8"
+    response.headers["Content-Disposition"] = f"attachment; filename=my-data-{now.date().isoformat()}.json"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/me/data")
+@require_role(*roles.WALLET_ROLES)
+def my_data():
+    """The signed-in person's own data as a JSON file (never the resident they act for)."""
+    return own_data_response(current_user)
+
+
+@bp.route(f"{STAFF}/<int:user_id>/anonymise", methods=["GET", "POST"])
+@require_role(*roles.OFFICE_ROLES)
+@in_community
+def anonymise(community, user_id):
+    from points.residents import privacy
+    from points.residents.forms import AnonymiseForm
+
+    found = services.resident_detail(db.session, actor=current_user, community=community,
+                                     user_id=user_id)
+    form = AnonymiseForm()
+    name, status = found.row.user.name, 200
+    if form.validate_on_submit():
+        try:
+            privacy.anonymise(db.session, actor=current_user, user_id=user_id,
+                              reason=form.reason.data, now=utcnow())
+        except ResidentError as error:
+            flash(translated(error), "error")
+            status = 409 if isinstance(error, privacy.AlreadyAnonymisedError) else 422
+        else:
+            flash(_("已注销并匿名化：%(name)s", name=name), "success")
+            return redirect(url_for("residents.detail", user_id=user_id))
+    elif request.method == "POST":
+        status = 422
+    return render_template("staff/residents_anonymise.html", detail=found, form=form,
+                           anonymised=privacy.is_anonymised(found.row.user)), status

@@ -79,6 +79,9 @@ def test_every_operation_keeps_its_contract(api_schema, world, caller, db):
         if headers and (case.method, case.path) == SIGN_OUT:
             # Signing out revokes the token it is sent with: spend a fresh one, keep the role's.
             headers = {"Authorization": f"Bearer {issue_token(db.session, world.user_ids[caller])}"}
+        # Schemathesis's WSGI transport asks for gzip but does not unpack it (real clients
+        # do; tests/points/test_serving.py checks the gzip answers): ask for plain bodies.
+        headers = {**(headers or {}), "Accept-Encoding": "identity"}
         try:
             case.call_and_validate(headers=headers, additional_checks=[field_rules_are_documented])
         finally:
