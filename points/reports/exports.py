@@ -160,7 +160,7 @@ def download(sheet, fmt):
     else:
         body, mimetype = csv_chunks(sheet), CSV_MIME
     name = f"{sheet.stem}.{fmt}"
-    response = Response(stream_with_context(body), mimetype=mimetype)
+    response = Response(stream_with_context(body), content_type=mimetype)
     response.headers["Content-Disposition"] = f"attachment; filename={name}; filename*=UTF-8''{quote(name)}"
     response.headers["Cache-Control"] = "no-store"
     return response

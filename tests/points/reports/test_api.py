@@ -178,7 +178,8 @@ def test_the_shares_are_the_summarys_and_sum_to_earned_and_redeemed(client, db, 
     found = figures.summary(db.session, community_id=seeded.community.id, since=seeded.since,
                             until=seeded.until, now=seeded.now)
 
-    assert set(body) == CONTRACT_KEYS | {"activities", "shops"}  # the contract's fields kept
+    assert set(body) == CONTRACT_KEYS | {"activities", "shops", "computed_at"}  # the contract's fields kept
+    assert body["computed_at"] is None  # a community's figures are live
     assert body["points"]["issued"] == "272" and body["points"]["redeemed"] == "120"
     assert all(set(row) == SHARE_KEYS for row in body["activities"] + body["shops"])
     assert body["activities"] == as_json(found.activities, "家庭卫生评比")
@@ -211,7 +212,9 @@ def test_shares_follow_the_grid_and_the_district_sum(client, db, with_unnamed_ro
 
     assert sorted(int(row["points"]) for row in grid["activities"]) == [10, 30]
     assert [(row["key"], row["points"]) for row in grid["shops"]] == [(seeded.merchant.id, "20")]
-    assert all(row["key"] is None for row in district["activities"] + district["shops"])
+    # A district's named rows keep one community's id; only inspections and the store have none.
+    assert all((row["key"] is None) == (row["name"] in ("社区积分超市", "家庭卫生评比"))
+               for row in district["activities"] + district["shops"])
     assert sum(int(row["points"]) for row in district["shops"]) == int(district["points"]["redeemed"])
     assert {row["name"] for row in district["shops"]} == {"社区积分超市", seeded.merchant.name, "南城超市"}
 
