@@ -200,7 +200,8 @@ def chart_data(found):
 
 
 def _percent_value(ratio):
-    return None if ratio is None else float((Decimal(ratio) * 100).quantize(Decimal("0.1")))
+    """A percentage as a decimal string with one place (``"84.1"``): dashboard.js reads it."""
+    return None if ratio is None else str((Decimal(ratio) * 100).quantize(Decimal("0.1")))
 
 
 def series_bars(found, height=SERIES_BAR_HEIGHT):

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ledger.models import Base, BigId, utcnow
 from points import months
+from points.audit.rules import jsonable
 from points.extensions import db, unit_of_work
 from points.reports import figures
 from points.timeutil import utcnow as now_utc
@@ -44,17 +45,7 @@ def to_payload(summary):
     data = asdict(summary)
     for name in ("since", "until", "computed_at"):
         data.pop(name)
-    return _plain(data)
-
-
-def _plain(value):
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_plain(item) for item in value]
-    return value
+    return jsonable(data)
 
 
 def from_payload(payload, *, since, until):

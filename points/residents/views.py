@@ -1,6 +1,7 @@
 """Resident pages: the office's register, list, import and proxy links under
 ``/staff/residents``, and 我的 (``/me``) with the family proxy's switch."""
 import io
+import json
 from functools import wraps
 
 from flask import (Blueprint, current_app, flash, make_response, redirect, render_template,
@@ -12,12 +13,12 @@ from sqlalchemy import select
 from points.auth import roles
 from points.auth.errors import AuthError
 from points.communities.models import Community
-from points.errors import translated
+from points.errors import status_for, translated
 from points.extensions import db
-from points.residents import importing, rules, services, sheets
+from points.residents import importing, privacy, rules, services, sheets
 from points.residents.acting import residents_for
 from points.residents.errors import ResidentError
-from points.residents.forms import ButtonForm, ImportForm, ProxyForm, ResidentForm
+from points.residents.forms import AnonymiseForm, ButtonForm, ImportForm, ProxyForm, ResidentForm
 from points.residents.switching import current_acting, start_acting, stop_acting
 from points.timeutil import utcnow
 from points.web.access import require_role
@@ -199,10 +200,6 @@ def stop():
 # --- personal data (PIPL): own data download, anonymising a resident who leaves ---------
 
 def own_data_response(user):
-    import json
-
-    from points.residents import privacy
-
     now = utcnow()
     body = json.dumps(privacy.own_data(db.session, user, now=now), ensure_ascii=False, indent=2)
     response = make_response(body)
@@ -223,9 +220,6 @@ def my_data():
 @require_role(*roles.OFFICE_ROLES)
 @in_community
 def anonymise(community, user_id):
-    from points.residents import privacy
-    from points.residents.forms import AnonymiseForm
-
     found = services.resident_detail(db.session, actor=current_user, community=community,
                                      user_id=user_id)
     form = AnonymiseForm()
@@ -236,7 +230,7 @@ def anonymise(community, user_id):
                               reason=form.reason.data, now=utcnow())
         except ResidentError as error:
             flash(translated(error), "error")
-            status = 409 if isinstance(error, privacy.AlreadyAnonymisedError) else 422
+            status = status_for(error)
         else:
             flash(_("已注销并匿名化：%(name)s", name=name), "success")
             return redirect(url_for("residents.detail", user_id=user_id))
