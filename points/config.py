@@ -62,6 +62,14 @@ class Config:
     REDIS_URL = os.environ.get("REDIS_URL")
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    # Sign-ins per address (the page, the API's token); Flask-Limiter's notation.
+    SIGN_IN_PAGE_LIMIT = "20 per minute"
+    SIGN_IN_API_LIMIT = "10 per minute"
+    # Sign-in lockout (points/auth/lockout.py): 5 wrong passwords free, then 1 min, 2, 4 … 1 h.
+    LOCKOUT_FREE_FAILURES = 5
+    LOCKOUT_FIRST_SECONDS = 60
+    LOCKOUT_MAX_SECONDS = 3600
+    LOCKOUT_FORGET_SECONDS = 24 * 3600
     BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
     BABEL_DEFAULT_TIMEZONE = os.environ.get("JIFEN_TIMEZONE", "Asia/Shanghai")
     BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "translations")

@@ -8,6 +8,7 @@ import logging
 
 from flask import flash, jsonify, redirect, render_template, request
 from flask_babel import gettext
+from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -75,6 +76,7 @@ STATUS_BY_CODE = {
     "already_claimed": 409, "step_not_allowed": 409, "task_not_done": 409,
     "already_confirmed": 409, "already_disputed": 409, "task_not_disputed": 409,
     "too_many_devices": 409, "device_not_found": 404,  # shop devices (merchants/devices.py)
+    "sign_in_locked": 429,  # points/auth/lockout.py
 }
 
 HTTP_MESSAGES = {
@@ -92,6 +94,7 @@ HTTP_MESSAGES = {
     500: N_("系统出了点问题，请稍后再试"),
     503: N_("服务暂时不可用"),
 }
+CSRF_MESSAGE = N_("这个页面已过期或不完整，没有保存。请返回，刷新页面后再提交一次。")
 HTTP_CODES = {400: "bad_request", 401: "not_signed_in", 403: "forbidden", 404: "not_found",
               405: "method_not_allowed", 409: "conflict", 410: "gone",
               413: "too_large", 415: "unsupported_media_type", 422: "invalid_input",
@@ -130,7 +133,8 @@ def translated(error):
 def handle_domain_error(error):
     status = status_for(error)
     if wants_json():
-        return jsonify(error_body(error.code, translated(error))), status
+        headers = {"Retry-After": str(error.retry_after)} if hasattr(error, "retry_after") else {}
+        return jsonify(error_body(error.code, translated(error))), status, headers
     if request.method == "POST" and status in (409, 410, 422):
         flash(translated(error), "error")
         return redirect(request.referrer or request.path)
@@ -170,6 +174,12 @@ def _webargs_messages(error):
     return data.get("messages")
 
 
+def handle_csrf_error(error):
+    """A form without its token, or one left open longer than the token lives: say so
+    plainly, so that the resident goes back and sends it again."""
+    return render_error(400, gettext(CSRF_MESSAGE))
+
+
 def handle_unexpected(error):
     log.exception("unhandled error on %s %s", request.method, request.path)
     return handle_http_error(InternalServerError())
@@ -183,5 +193,6 @@ def render_error(status, message):
 def register(app):
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(ValidationError, handle_validation_error)
+    app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(Exception, handle_unexpected)

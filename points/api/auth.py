@@ -3,7 +3,7 @@ from flask import current_app, g
 
 from points.api import Blueprint, bearer_token, token_required
 from points.api.schemas import MeOut, TokenIn, TokenOut
-from points.auth import services
+from points.auth import lockout, services
 from points.extensions import db, limiter
 from points.timeutil import utcnow
 
@@ -11,13 +11,15 @@ blp = Blueprint("api_auth", __name__, url_prefix="/api/v1", description="Sign-in
 
 
 @blp.post("/auth/token")
-@limiter.limit("10 per minute")
+@limiter.limit(lambda: current_app.config["SIGN_IN_API_LIMIT"])
 @blp.arguments(TokenIn)
 @blp.response(201, TokenOut)
+@blp.alt_response(429, description="Too many sign-ins from this address, or too many wrong "
+                  "passwords for this phone number (growing lockout); see ``Retry-After``.")
 def create_token(data):
     """Exchange a phone number and password for a bearer token."""
     now = utcnow()
-    user = services.authenticate(db.session, phone=data["phone"], password=data["password"], now=now)
+    user = lockout.authenticate(db.session, phone=data["phone"], password=data["password"], now=now)
     raw, token = services.issue_token(db.session, user=user, now=now,
                                       ttl=current_app.config["API_TOKEN_TTL"])
     return {"token": raw, "role": user.role, "expires_at": token.expires_at}

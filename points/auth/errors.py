@@ -30,3 +30,14 @@ class PhoneTakenError(AuthError):
 class InvalidPhoneError(AuthError):
     code = "invalid_phone"
     message = N_("手机号应为 11 位数字，以 1 开头")
+
+
+class SignInLockedError(AuthError):
+    # Too many wrong passwords for one phone number: the wait grows (points/auth/lockout.py).
+    code = "sign_in_locked"
+    message = N_("密码错误次数太多，为保护账户已暂时锁定，请 %(minutes)s 分钟后再试。"
+                 "忘记密码可以请社区工作人员重设。")
+
+    def __init__(self, *, retry_after):
+        super().__init__(minutes=max(1, -(-retry_after // 60)))
+        self.retry_after = retry_after

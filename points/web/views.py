@@ -1,12 +1,12 @@
 """Sign-in, sign-out, password change, language, elder mode and each role's home page."""
 from urllib.parse import urlparse
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from points.auth import roles, services
-from points.auth.errors import AuthError
+from points.auth import lockout, roles, services
+from points.auth.errors import AuthError, SignInLockedError
 from points.errors import translated
 from points.extensions import db, limiter
 from points.timeutil import utcnow
@@ -41,13 +41,17 @@ def home_endpoint(user):
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
-@limiter.limit("20 per minute", methods=["POST"])
+@limiter.limit(lambda: current_app.config["SIGN_IN_PAGE_LIMIT"], methods=["POST"])
 def sign_in():
     form = SignInForm()
     if form.validate_on_submit():
         try:
-            user = services.authenticate(db.session, phone=form.phone.data,
-                                         password=form.password.data, now=utcnow())
+            user = lockout.authenticate(db.session, phone=form.phone.data,
+                                        password=form.password.data, now=utcnow())
+        except SignInLockedError as error:
+            flash(translated(error), "error")
+            return (render_template("auth/sign_in.html", form=form), 429,
+                    {"Retry-After": str(error.retry_after)})
         except AuthError as error:
             flash(translated(error), "error")
         else:

@@ -167,6 +167,17 @@ def test_a_file_refused_as_a_whole_is_explained_on_the_upload_page(client, db, o
     assert response.status_code == 302 and message in page
 
 
+def test_a_sheet_is_read_by_its_content_not_its_name(client, db, office):
+    """An Excel workbook saved as ``居民.csv`` is read as the workbook it is."""
+    _, _, _, staff = office
+    sign_in(client, staff)
+
+    response = upload(client, xlsx_bytes([["王秀英", 13811112222, "东街网格", "1栋101", ""]]), "居民.csv")
+
+    assert response.status_code == 200, response.status_code
+    assert find_user_by_phone(db.session, "13811112222") is not None
+
+
 def test_a_file_over_the_configured_limit_is_refused(client, app, db, office):
     _, _, _, staff = office
     # Small: the test client leaks the temporary file of an upload over 500 KB.

@@ -171,14 +171,21 @@ def test_secure_cookies_are_on_by_default_and_off_with_the_demo_flag(value, secu
 
 class InlineCode(HTMLParser):
     """Collects what a strict CSP would block: inline script bodies, on…= handlers,
-    javascript: URLs, style= attributes and <style> elements."""
+    javascript: URLs, style= attributes and <style> elements; and, while at it, every
+    POST form without a ``csrf_token`` field (it would answer 400 in production)."""
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.found = []
         self._inline_script = False
+        self._post_form = None  # the open POST form's action, and whether it has the token
 
     def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag == "form" and (attributes.get("method") or "").lower() == "post":
+            self._post_form = [attributes.get("action") or "(this page)", False]
+        if tag == "input" and attributes.get("name") == "csrf_token" and self._post_form:
+            self._post_form[1] = True
         for name, value in attrs:
             if name.startswith("on"):
                 self.found.append(f"<{tag} {name}=…>")
@@ -187,7 +194,6 @@ class InlineCode(HTMLParser):
             elif name in ("href", "src", "action", "formaction") and \
                     (value or "").strip().lower().startswith("javascript:"):
                 self.found.append(f"<{tag} {name}=\"javascript:…\">")
-        attributes = dict(attrs)
         if tag == "style":
             self.found.append("<style> element")
         if tag == "script":
@@ -201,6 +207,10 @@ class InlineCode(HTMLParser):
     def handle_endtag(self, tag):
         if tag == "script":
             self._inline_script = False
+        if tag == "form" and self._post_form:
+            if not self._post_form[1]:
+                self.found.append(f"POST form to {self._post_form[0]} without csrf_token")
+            self._post_form = None
 
     def handle_data(self, data):
         if self._inline_script and data.strip():
@@ -218,11 +228,14 @@ def test_the_inline_code_finder_finds_each_kind():
     html = ('<script>alert(1)</script><script src="/a.js"></script>'
             '<script type="application/json">{"a": 1}</script>'
             '<button onclick="x()">b</button><a href="javascript:void(0)">a</a>'
-            '<div style="color:red"></div><style>p{}</style>')
+            '<div style="color:red"></div><style>p{}</style>'
+            '<form method="post" action="/x"><input name="a"></form>'
+            '<form method="POST"><input type="hidden" name="csrf_token" value="t"></form>'
+            '<form method="get"></form>')
 
     found = inline_code(html)
 
-    assert len(found) == 5
+    assert len(found) == 6 and found[-1] == "POST form to /x without csrf_token"
     assert found[0].startswith("inline <script>")
 
 
@@ -274,7 +287,9 @@ def test_no_page_of_any_role_has_inline_code(app, db):
 
     for role, user in people.items():
         client = app.test_client()
+        app.config["WTF_CSRF_ENABLED"] = False  # the test sign-in posts no token
         assert sign_in(client, user).status_code == 302
+        app.config["WTF_CSRF_ENABLED"] = True  # the pages render their forms' tokens
         checked[role] = 0
         for path in paths + object_pages.get(role, []):
             response = client.get(path)
@@ -294,6 +309,7 @@ def test_no_page_of_any_role_has_inline_code(app, db):
     assert all(count >= 3 for count in checked.values()), checked
 
 
-def test_pages_before_sign_in_have_no_inline_code(client):
+def test_pages_before_sign_in_have_no_inline_code(app, client):
+    app.config["WTF_CSRF_ENABLED"] = True
     for path in ("/sign-in", "/no-such-page"):
         assert inline_code(client.get(path).get_data(as_text=True)) == []

@@ -382,3 +382,25 @@ def test_a_repeated_approval_with_its_idempotency_key_credits_once(client, db, p
     assert again.get_json() == first.get_json() and again.headers["Idempotent-Replayed"] == "true"
     assert (other.status_code, error_of(other)) == (422, "idempotency_conflict")
     assert wallets.wallet_balance(db.session, place.resident).balance == 20
+
+
+def test_a_photo_is_judged_by_its_content_not_its_name_or_type(client, db, place, uploads):
+    """A real PNG sent as ``notes.txt`` with ``text/plain`` is a photo; text sent as
+    ``photo.jpg`` with ``image/jpeg`` is not (photos are decoded and re-encoded)."""
+    values = MultiDict({"type_id": str(place.cleaning.id), "work_day": today(), "hours": "2",
+                        "description": "打扫了3栋楼道"})
+    values.add("photos", FileStorage(io.BytesIO(photo_bytes("PNG")), filename="notes.txt",
+                                     content_type="text/plain"))
+    boundary, body = encode_multipart(values)
+    taken = client.post(URL, headers=bearer(client, place.resident), data=body,
+                        content_type=f"multipart/form-data; boundary={boundary}")
+    values.setlist("photos", [FileStorage(io.BytesIO(b"GIF89a not really" * 40),
+                                          filename="photo.jpg", content_type="image/jpeg")])
+    boundary, body = encode_multipart(values)
+    refused = client.post(URL, headers=bearer(client, place.resident), data=body,
+                          content_type=f"multipart/form-data; boundary={boundary}")
+
+    assert taken.status_code == 201, taken.get_json()
+    assert (refused.status_code, error_of(refused)) == (422, "photo_not_image")
+    stored = list(uploads.iterdir())
+    assert len(stored) == 1 and stored[0].read_bytes()[:3] == b"\xff\xd8\xff"  # re-encoded JPEG
