@@ -11,6 +11,7 @@ from wtforms import (BooleanField, HiddenField, SelectChoice, SelectField, Strin
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from merchants.models import DISCOUNT, ITEM
+from points.web.forms import row_id
 
 WHOLE = r"^\s*\d{1,7}\s*$"
 SIGNED = r"^\s*[-+]?\d{1,6}\s*$"
@@ -101,7 +102,7 @@ class BuyForm(FlaskForm):
 class PayForm(BuyForm):
     """微消费: a number of points at a chosen shop."""
 
-    merchant_id = SelectField(_l("在哪家店用"), coerce=int, validate_choice=False)
+    merchant_id = SelectField(_l("在哪家店用"), coerce=row_id, validate_choice=False)
     points = whole_number(_l("用多少积分"), required=True, message=_l("请填写要用的积分"))
 
     def __init__(self, shops, *args, **kwargs):

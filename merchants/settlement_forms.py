@@ -10,6 +10,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from merchants.fund import CHARITY_SALE, DONATION, NOTE_LIMIT, SOURCE_LIMIT
 from merchants.settlement import REFERENCE_LIMIT
+from points.web.forms import row_id
 
 YUAN = r"^\s*\d{1,9}(\.\d{1,2})?\s*$"
 WHOLE = r"^\s*\d{1,9}\s*$"
@@ -70,7 +71,7 @@ class MonthForm(FlaskForm):
 
 
 class UseCouponForm(FlaskForm):
-    merchant_id = SelectField(_l("在哪家店用"), coerce=int, validate_choice=False)
+    merchant_id = SelectField(_l("在哪家店用"), coerce=row_id, validate_choice=False)
     acting_for = HiddenField()
 
     def __init__(self, shops, *args, **kwargs):

@@ -20,13 +20,14 @@ from points.extensions import db
 from points.qr import qr_png
 from points.timeutil import local, utcnow
 from points.web.access import require_role
+from points.web.forms import row_id
 
 bp = Blueprint("merchant_devices", __name__)
 owners = require_role(roles.MERCHANT_OWNER)
 
 
 class DeviceForm(FlaskForm):
-    clerk_id = SelectField(_l("用谁的身份登录"), coerce=int, validate_choice=False)
+    clerk_id = SelectField(_l("用谁的身份登录"), coerce=row_id, validate_choice=False)
     label = StringField(_l("设备名称（如“收银台平板”）"),
                         validators=[DataRequired(_l("请给设备起个名字")),
                                     Length(max=devices.LABEL_LIMIT, message=_l("最多 60 个字"))])

@@ -31,6 +31,7 @@ from points.residents.switching import current_acting
 from points.residents.views import in_community
 from points.timeutil import local, utcnow
 from points.web.access import require_role
+from points.web.forms import row_id
 
 bp = Blueprint("checkin", __name__)
 
@@ -244,7 +245,7 @@ def render_sheet(community, activity_id, confirmation=None):
 def attendees_from_form():
     """``present`` user ids, each with its ``hours-<id>`` (empty: the activity's)."""
     return [{"user_id": user_id, "hours": request.form.get(f"hours-{user_id}") or None}
-            for user_id in dict.fromkeys(request.form.getlist("present", type=int))]
+            for user_id in dict.fromkeys(request.form.getlist("present", type=row_id))]
 
 
 @bp.route(f"{STAFF_ACTIVITY}/attendance", methods=["GET", "POST"])

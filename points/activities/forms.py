@@ -16,6 +16,7 @@ from ledger.amounts import format_amount
 from points.activities import rules
 from points.earning.models import PER_HOUR
 from points.timeutil import LOCAL, local
+from points.web.forms import row_id
 
 MINUTE = "%Y-%m-%dT%H:%M"
 WHOLE = r"^\s*\d{1,6}\s*$"
@@ -48,7 +49,7 @@ def type_label(activity_type):
 class ActivityForm(FlaskForm):
     # Choices are the community's active types and the grids in the actor's reach; a
     # posted id outside them is refused by the service ("not found").
-    type_id = SelectField(_l("活动类型"), coerce=int, validate_choice=False)
+    type_id = SelectField(_l("活动类型"), coerce=row_id, validate_choice=False)
     title = StringField(_l("活动名称"), validators=[DataRequired(_l("请填写活动名称")),
                                                     Length(max=rules.TITLE_LIMIT)])
     place = StringField(_l("地点"), validators=[DataRequired(_l("请填写活动地点")),

@@ -4,9 +4,11 @@ Later features add their own ``Blueprint`` (``points.api.Blueprint``) and regist
 ``register``. The API authenticates by bearer token only, never by the session cookie, so
 it needs no CSRF token and a page's cookie cannot act through it.
 """
+import json
 from functools import wraps
 
 from flask import abort, g, request
+from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api as SmorestApi
 from flask_smorest import Blueprint as SmorestBlueprint
 from webargs.flaskparser import FlaskParser, is_json_request
@@ -36,9 +38,29 @@ class JsonBodyParser(FlaskParser):
     """A JSON body sent as anything but JSON is 415, not a 422 of "missing" fields."""
 
     def _raw_load_json(self, req):
+        if req.content_length and req.max_content_length and req.content_length > req.max_content_length:
+            abort(413)  # too large whatever its type: said first
         if req.content_length and not is_json_request(req):
             abort(415)
-        return super()._raw_load_json(req)
+        try:
+            return super()._raw_load_json(req)
+        except json.JSONDecodeError:
+            raise  # webargs answers it (400, or "missing" for an empty body)
+        except (RecursionError, ValueError) as error:
+            # Nested deeper than the parser goes, or a number of more digits than Python
+            # converts: not JSON we read, a 400 like any other (never a 500).
+            self._handle_invalid_json_error(error, req)
+
+
+class JsonProvider(DefaultJSONProvider):
+    """Flask's JSON, but a body nested deeper than the parser goes is invalid JSON (a
+    ``ValueError``: 400, or None for ``get_json(silent=True)``), not a RecursionError (500)."""
+
+    def loads(self, s, **kwargs):
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError as error:
+            raise ValueError("JSON nested too deep") from error
 
 
 class Blueprint(SmorestBlueprint):
@@ -110,6 +132,7 @@ def end_scope(_error=None):
 
 
 def register(app):
+    app.json = JsonProvider(app)
     app.teardown_request(end_scope)
     api.init_app(app, spec_kwargs={"info": {"description": "积分超市: 社区志愿积分超市的 JSON API"}})
     api.spec.components.security_scheme(

@@ -23,6 +23,7 @@ from points.residents.switching import current_acting
 from points.residents.views import in_community
 from points.timeutil import local, utcnow
 from points.web.access import require_role
+from points.web.forms import row_id
 
 bp = Blueprint("claims", __name__)
 
@@ -88,7 +89,7 @@ def refused(error):
 def index():
     acting = current_acting(db.session, current_user)
     claims = services.claims_of(db.session, acting.resident,
-                                before=request.args.get("before", type=int))
+                                before=request.args.get("before", type=row_id))
     more = claims[-1].id if len(claims) == services.PAGE_SIZE else None
     return render_template("resident/claims_index.html", acting=acting, claims=claims, more=more)
 
@@ -100,10 +101,10 @@ def new():
     types = services.claimable_types(db.session, acting.resident.community_id)
     form = ClaimForm(types, rules.local_today(utcnow()))
     if form.validate_on_submit():
-        acting = acting_for(db.session, current_user, request.form.get("acting_for", type=int))
+        acting = acting_for(db.session, current_user, request.form.get("acting_for", type=row_id))
         try:
             claim = services.file_claim(
-                db.session, acting=acting, type_id=request.form.get("type_id", type=int),
+                db.session, acting=acting, type_id=request.form.get("type_id", type=row_id),
                 work_day=form.work_day.data, hours=form.hours.data,
                 description=form.description.data, location=form.location.data,
                 photos=uploads(form.photos.data or []), upload_dir=upload_dir(current_app),
@@ -210,7 +211,7 @@ def approve_many(community):
         return redirect(url_for("claims.review"))
     try:
         result = approvals.approve_many(db.session, actor=current_user, community=community,
-                                        claim_ids=request.form.getlist("claim_ids", type=int),
+                                        claim_ids=request.form.getlist("claim_ids", type=row_id),
                                         now=utcnow())
     except ClaimError as error:
         refused(error)

@@ -18,6 +18,7 @@ from points.residents.services import grids_in_reach
 from points.residents.views import in_community
 from points.timeutil import utcnow
 from points.web.access import require_role
+from points.web.forms import row_id
 
 bp = Blueprint("inspections", __name__)
 
@@ -35,8 +36,8 @@ def page_helpers():
 @inspectors
 @in_community
 def index(community):
-    if request.args.get("grid_id", type=int) and request.args.get("month"):
-        return redirect(url_for("inspections.sheet", grid_id=request.args.get("grid_id", type=int),
+    if request.args.get("grid_id", type=row_id) and request.args.get("month"):
+        return redirect(url_for("inspections.sheet", grid_id=request.args.get("grid_id", type=row_id),
                                 month=request.args["month"]))
     month = rules.month_of(utcnow())
     return render_template(

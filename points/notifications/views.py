@@ -10,6 +10,7 @@ from points.extensions import db
 from points.notifications import rules, services
 from points.timeutil import local, utcnow
 from points.web.access import require_role
+from points.web.forms import row_id
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +21,7 @@ PAGE = 30
 @bp.get("")
 @require_role()
 def index():
-    before = request.args.get("before", type=int)
+    before = request.args.get("before", type=row_id)
     notifications = services.list_for(db.session, current_user, before=before, limit=PAGE)
     next_before = notifications[-1].id if len(notifications) == PAGE else None
     return render_template("notifications/index.html", notifications=notifications,
@@ -41,7 +42,7 @@ def mark_read(notification_id):
 @require_role()
 def mark_all_read():
     count = services.mark_all_read(db.session, user=current_user, now=utcnow(),
-                                   up_to_id=request.form.get("up_to", type=int))
+                                   up_to_id=request.form.get("up_to", type=row_id))
     flash(_("已将 %(count)s 条通知标为已读", count=count) if count else _("没有未读通知"), "success")
     return redirect(url_for("notifications.index"))
 

@@ -28,6 +28,7 @@ from sqlalchemy import select
 from points.auth import roles
 from points.auth.models import ProxyGrant, User
 from points.errors import ForbiddenError
+from points.web.forms import MAX_ID
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,8 @@ def acting_for(session, user, resident_id):
     """
     if resident_id is None or resident_id == user.id:
         return acting_as_self(user)
+    if not 0 < resident_id <= MAX_ID:  # no such row; the query would overflow an INTEGER
+        raise ForbiddenError()
     grant = live_grant(session, resident_id=resident_id, proxy_id=user.id)
     resident = _active_resident(session, resident_id) if grant is not None else None
     if resident is None:

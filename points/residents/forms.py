@@ -7,6 +7,7 @@ from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from points.residents import rules
+from points.web.forms import row_id
 
 
 def relation_choices():
@@ -20,7 +21,7 @@ class ResidentForm(FlaskForm):
                         render_kw={"inputmode": "tel", "autocomplete": "off"})
     # Choices are the grids in the actor's reach; a posted id outside them is refused by
     # the service as "not found", the same answer as for another community's grid.
-    grid_id = SelectField(_l("网格"), coerce=int, validate_choice=False)
+    grid_id = SelectField(_l("网格"), coerce=row_id, validate_choice=False)
     address = StringField(_l("门牌/户号（如 3栋2单元401）"),
                           validators=[DataRequired(_l("请填写门牌/户号")),
                                       Length(max=rules.ADDRESS_LIMIT)])

@@ -22,6 +22,7 @@ from points.residents.forms import AnonymiseForm, ButtonForm, ImportForm, ProxyF
 from points.residents.switching import current_acting, start_acting, stop_acting
 from points.timeutil import utcnow
 from points.web.access import require_role
+from points.web.forms import row_id
 
 bp = Blueprint("residents", __name__)
 
@@ -62,14 +63,14 @@ def private_page(body, status=200):
 
 
 def page_number():
-    return max(request.args.get("page", 1, type=int) or 1, 1)
+    return max(request.args.get("page", 1, type=row_id) or 1, 1)
 
 
 @bp.route(f"{STAFF}/community", methods=["GET", "POST"])
 @require_role(roles.DISTRICT_ADMIN)
 def choose_community():
     if request.method == "POST":
-        community = db.session.get(Community, request.form.get("community_id", type=int) or 0)
+        community = db.session.get(Community, request.form.get("community_id", type=row_id) or 0)
         if community is not None:
             http_session[COMMUNITY_KEY] = community.id
             return redirect(url_for("residents.index"))

@@ -32,6 +32,7 @@ from points.tasks.schemas import (MULTIPART_REQUEST, ServiceRequestIn, ServiceRe
                                   TaskPublishIn, TaskReasonIn, TaskReassignIn, TaskRouteIn,
                                   task_body)
 from points.timeutil import utcnow
+from points.web.forms import row_id
 
 blp = Blueprint("api_tasks", __name__, url_prefix="/api/v1",
                 description="群众点单 → 组织建单 → 志愿者接单: requests, tasks, claiming, closing")
@@ -288,7 +289,7 @@ def list_tasks():
     deadline) and ``mine``. Staff: ``mine`` is the board of unfinished tasks in reach."""
     if is_staff():
         rows = staff.task_board(db.session, actor=g.user, community=community_of(
-            community_id=request.args.get("community_id", type=int)), now=utcnow())
+            community_id=request.args.get("community_id", type=row_id)), now=utcnow())
         return respond({"open": [], "mine": [task_body(row.task, private=True) for row in rows]})
     return respond({
         "open": [task_body(task, private=False)

@@ -35,6 +35,7 @@ from points.tasks.forms import (ConfirmForm, DecideForm, DisputeForm, MergeForm,
                                 RequestForm, RouteForm)
 from points.timeutil import local, start_of_local_date, utcnow
 from points.web.access import require_role
+from points.web.forms import row_id
 
 bp = Blueprint("tasks", __name__)
 
@@ -115,7 +116,7 @@ def new_request():
     acting = current_acting(db.session, current_user)
     form = RequestForm()
     if form.validate_on_submit():
-        acting = acting_for(db.session, current_user, request.form.get("acting_for", type=int))
+        acting = acting_for(db.session, current_user, request.form.get("acting_for", type=row_id))
         try:
             filed = services.file_request(
                 db.session, acting=acting, category=form.category.data or "",
@@ -140,7 +141,7 @@ def new_request():
 def my_requests():
     acting = current_acting(db.session, current_user)
     found = services.requests_of(db.session, acting.resident,
-                                 before=request.args.get("before", type=int))
+                                 before=request.args.get("before", type=row_id))
     more = found[-1].id if len(found) == services.PAGE_SIZE else None
     return render_template("tasks/requests.html", acting=acting, requests=found, more=more)
 
@@ -176,7 +177,7 @@ def confirm(request_id):
     if not form.validate_on_submit():
         flash(_("请检查评价和想说的话"), "error")
         return redirect(back)
-    acting = acting_for(db.session, current_user, request.form.get("acting_for", type=int))
+    acting = acting_for(db.session, current_user, request.form.get("acting_for", type=row_id))
     try:
         closing.confirm_request(db.session, acting=acting, request_id=request_id,
                                  rating=form.rating.data, comment=form.comment.data, now=utcnow())
@@ -195,7 +196,7 @@ def dispute(request_id):
     if not form.validate_on_submit():
         flash(_("原因最多 %(limit)s 个字", limit=rules.REASON_LIMIT), "error")
         return redirect(back)
-    acting = acting_for(db.session, current_user, request.form.get("acting_for", type=int))
+    acting = acting_for(db.session, current_user, request.form.get("acting_for", type=row_id))
     try:
         closing.dispute_request(db.session, acting=acting, request_id=request_id,
                                  reason=form.reason.data, now=utcnow())
@@ -247,8 +248,10 @@ def step(task_id, step):
 @require_role()
 def message(task_id):
     form = MessageForm()
-    if request.form.get("from") == "request":
-        back = url_for("tasks.request_detail", request_id=request.form.get("request_id", type=int))
+    from_request = request.form.get("from") == "request"
+    request_id = request.form.get("request_id", type=row_id) if from_request else None
+    if request_id is not None:
+        back = url_for("tasks.request_detail", request_id=request_id)
     else:
         back = url_for("tasks.task_detail", task_id=task_id)
     if not form.validate_on_submit():
@@ -396,8 +399,9 @@ def route(community, request_id):
 
 
 def _int(text):
+    """A chosen row's id, or None (not a number, or beyond an INTEGER column)."""
     try:
-        return int(text)
+        return row_id(text)
     except (TypeError, ValueError):
         return None
 

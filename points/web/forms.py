@@ -4,6 +4,17 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+MAX_ID = 2**31 - 1  # ids are INTEGER columns
+
+
+def row_id(value):
+    """``coerce`` of a select of rows: an int that can be an id. A larger one would
+    overflow the query (a 500); it is refused like a value that is not a number."""
+    number = int(value)
+    if not 0 <= number <= MAX_ID:
+        raise ValueError(value)
+    return number
+
 
 class SignInForm(FlaskForm):
     phone = StringField(_l("手机号"), validators=[DataRequired(), Length(max=20)],
