@@ -180,6 +180,21 @@ def load(tables, url, log):
         connection.execute("CREATE TABLE bench_info (name text PRIMARY KEY, value text)")
         for name, value in tables.info.items():
             connection.execute("INSERT INTO bench_info VALUES (%s, %s)", (name, json.dumps(value)))
+    advance_sequences(url)
+
+
+def advance_sequences(url):
+    """``COPY`` with explicit ids leaves the id sequences at 1: move each past its table's
+    largest id, or the service's first insert would collide."""
+    with psycopg.connect(raw(url), autocommit=True) as connection:
+        found = connection.execute(
+            "SELECT table_name, column_name, pg_get_serial_sequence(quote_ident(table_name), "
+            "column_name) FROM information_schema.columns WHERE table_schema = 'public' AND "
+            "pg_get_serial_sequence(quote_ident(table_name), column_name) IS NOT NULL").fetchall()
+        for table, column, sequence in found:
+            connection.execute(
+                f'SELECT setval(%s, GREATEST((SELECT max("{column}") FROM "{table}"), '
+                f"(SELECT last_value FROM {sequence}), 1))", (sequence,))
 
 
 def verify(url, log):

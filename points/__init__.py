@@ -1,10 +1,12 @@
 """The Flask application: ``create_app(config=None)`` wires extensions, blueprints,
 error handlers and CLI commands."""
 import logging
+import os
 from pathlib import Path
 
 from flask import Flask, request, session as http_session
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter
 
 import ledger
 from points.config import ROOT, Config
@@ -15,6 +17,7 @@ def create_app(config=None):
     app = Flask(__name__, template_folder=str(ROOT / "templates"),
                 static_folder=str(ROOT / "static"), instance_relative_config=False)
     app.config.from_object(config or Config())
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     Path(app.config["INSTANCE_PATH"]).mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO)
     _init_extensions(app)
@@ -25,7 +28,19 @@ def create_app(config=None):
     cli.register(app)
     security.init_app(app)
     serving.init_app(app)  # gzip, static ?v= URLs and cache headers
+    if os.environ.get("JIFEN_BENCH_ENDPOINTS") == "1":  # bench/http.py's baselines only
+        from bench import endpoints
+
+        endpoints.register(app)
     return app
+
+
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in every route: ids are INTEGER columns, so a larger number names no
+    row (404) instead of a query the database refuses (a 500)."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):  # noqa: A002
+        super().__init__(map, fixed_digits, min, max, signed)
 
 
 def _init_extensions(app):

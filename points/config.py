@@ -62,6 +62,9 @@ class Config:
     REDIS_URL = os.environ.get("REDIS_URL")
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    # Always set: Flask-Limiter keeps an earlier app's value when a config leaves it out.
+    # JIFEN_RATE_LIMITS=0 switches limits and the sign-in lockout off (load benchmarks only).
+    RATELIMIT_ENABLED = os.environ.get("JIFEN_RATE_LIMITS", "1") != "0"
     # Sign-ins per address (the page, the API's token); Flask-Limiter's notation.
     SIGN_IN_PAGE_LIMIT = "20 per minute"
     SIGN_IN_API_LIMIT = "10 per minute"

@@ -1,7 +1,8 @@
 """The district's figures, stored: every community summed takes seconds at county scale
 (bench/reports.py: about 15 s for 200 communities and 10 M ledger entries), so a cron job
 (``flask --app wsgi reports refresh``, every 15 minutes) computes them for this month and
-the last one and the district's pages read the stored copy, saying when it was computed.
+the last one, and once for each older month of the last year, and the district's pages
+read the stored copy, saying when it was computed.
 
 A stored copy is the exact ``figures.district_summary`` of its period at ``computed_at``;
 a period without one is computed on the spot. Community and grid figures are always live
@@ -89,20 +90,29 @@ def district_figures(session, *, since, until, now):
                    computed_at=snapshot.computed_at)
 
 
-def recent_months(now):
-    """This month's and last month's ``(since, until)``."""
-    this = months.this_month(now)
-    return [months.moments_of(months.preceding(this)), months.moments_of(this)]
-
-
 reports_group = AppGroup("reports", help="The district's stored figures.")
 
 
+def months_back(now, count):
+    """``(since, until)`` of this month and the ``count - 1`` months before it, newest first."""
+    day, periods = months.this_month(now), []
+    for _ in range(count):
+        periods.append(months.moments_of(day))
+        day = months.preceding(day)
+    return periods
+
+
 @reports_group.command("refresh")
-def refresh_command():
-    """Compute and store the district's figures for this month and last month."""
+@click.option("--months", "count", type=click.IntRange(min=2, max=120), default=13, show_default=True,
+              help="how many months back the dashboard's month picker is served from stored figures")
+def refresh_command(count):
+    """Compute and store the district's figures: this month and last month always, older
+    months only when missing (they no longer change), so that the district's pages read a
+    stored copy for every month of the last year."""
     now = now_utc()
-    for since, until in recent_months(now):
+    for number, (since, until) in enumerate(months_back(now, count)):
+        if number >= 2 and _stored(db.session, since, until) is not None:
+            continue
         summary = refresh(db.session, since=since, until=until, now=now)
         click.echo(f"{months.month_of(since)}: issued {summary.issued}, redeemed {summary.redeemed}, "
                    f"{summary.residents} residents")

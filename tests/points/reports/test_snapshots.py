@@ -52,3 +52,19 @@ def test_the_district_page_and_api_read_the_stored_copy(app, db, client):
     factories.sign_in(client, admin)
     page = client.get("/staff/dashboard").get_data(as_text=True)
     assert 'data-test="computed-at"' in page
+
+
+def test_refresh_keeps_a_year_of_months_and_recomputes_only_the_last_two(app, db):
+    seed(db.session)
+    runner = CliRunner()
+    first = runner.invoke(app.cli, ["reports", "refresh"], catch_exceptions=False)
+    stored = {(row.since, row.computed_at) for row in db.session.query(snapshots.ReportSnapshot)}
+    again = runner.invoke(app.cli, ["reports", "refresh"], catch_exceptions=False)
+    db.session.expire_all()
+    after = {row.since: row.computed_at for row in db.session.query(snapshots.ReportSnapshot)}
+
+    assert first.exit_code == again.exit_code == 0
+    assert len(stored) == len(after) == 13
+    assert len(again.output.splitlines()) == 2  # this month and last month only
+    older = sorted(after)[:-2]
+    assert all(after[since] == computed for since, computed in stored if since in older)
