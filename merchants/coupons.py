@@ -14,8 +14,9 @@ each transfer's key names all three, so issuing again gives only residents who b
 eligible since, within what is left of the budget. Eligible residents are served most
 points first (then by id), so a budget that runs out leaves out the least active.
 
-``flask --app wsgi coupons issue --month YYYY-MM --by <staff phone>`` and
-``flask --app wsgi coupons expire`` (daily, from cron) run the same use cases.
+``flask --app wsgi coupons issue --month YYYY-MM --by <staff phone>`` (or ``--all``: every
+community, each by its own office staff) and ``flask --app wsgi coupons expire`` (daily,
+from cron) run the same use cases.
 """
 from dataclasses import dataclass
 from datetime import timedelta
@@ -501,17 +502,31 @@ def expire_command():
 
 @coupons_group.command("issue")
 @click.option("--month", required=True, help="YYYY-MM, a past or the current month")
-@click.option("--by", "phone", required=True, help="phone of the office staff member issuing")
+@click.option("--by", "phone", default=None,
+              help="phone of the office staff member issuing (with --all: a district admin)")
+@click.option("--all", "everywhere", is_flag=True,
+              help="every community, each by its own office staff (or by --by, a district admin)")
 @click.option("--rule", "rule_id", type=int, default=None,
               help="one rule (default: every active one)")
 @with_appcontext
-def issue_command(month, phone, rule_id):
-    """Issue a month's coupons of the staff member's community (again: only new ones)."""
+def issue_command(month, phone, everywhere, rule_id):
+    """Issue a month's coupons of the staff member's community, or of every community with
+    --all (again: only new ones). Each rule of each community is one transaction."""
     from points.extensions import db
-    from points.timeutil import utcnow
 
-    actor = db.session.scalar(select(User).where(User.phone == phone)
-                              .execution_options(all_communities=True))
+    actor = None
+    if phone is not None:
+        actor = db.session.scalar(select(User).where(User.phone == phone)
+                                  .execution_options(all_communities=True))
+    if everywhere:
+        if rule_id is not None:
+            raise click.UsageError("--rule names one community's rule: not with --all")
+        if phone is not None and (actor is None or actor.role != roles.DISTRICT_ADMIN):
+            raise click.ClickException("with --all, --by must be the phone of a district admin")
+        _issue_everywhere(db.session, month=month, actor=actor)
+        return
+    if phone is None:
+        raise click.UsageError("give --by (a community's office staff) or --all")
     if actor is None or actor.role not in roles.OFFICE_ROLES or actor.community is None:
         raise click.ClickException("--by must be the phone of a community's office staff")
     community = actor.community
@@ -521,10 +536,54 @@ def issue_command(month, phone, rule_id):
         raise click.ClickException(f"no active rule {rule_id} in {community.code}")
     db.session.rollback()
     for wanted_id in wanted:
-        try:
-            report = issue_coupons(db.session, actor=actor, community=community,
-                                   rule_id=wanted_id, month=month, now=utcnow())
-        except DomainError as error:
-            raise click.ClickException(str(error)) from None
+        report = _issue_from_cli(db.session, actor=actor, community=community,
+                                 rule_id=wanted_id, month=month)
         click.echo(f"rule {wanted_id} {month}: issued {report.issued}, skipped by budget "
                    f"{report.skipped_by_budget}, had one already {report.already}")
+
+
+def _issue_from_cli(session, **arguments):
+    from points.timeutil import utcnow
+
+    try:
+        return issue_coupons(session, now=utcnow(), **arguments)
+    except DomainError as error:
+        session.rollback()
+        raise click.ClickException(str(error)) from None
+
+
+def _issue_everywhere(session, *, month, actor):
+    """Every active rule of every community, community by community: a stopped run is
+    started again and gives only the coupons not given yet (``Coupon`` is unique per rule,
+    month and resident, and each rule's issuing is one transaction)."""
+    from merchants.fund import office_staff
+    from points.communities.models import Community
+    from points.progress import Progress
+
+    communities = list(session.scalars(select(Community).order_by(Community.id)))
+    rules = {}
+    for rule in session.scalars(select(CouponRule).where(CouponRule.active.is_(True))
+                                .order_by(CouponRule.community_id, CouponRule.id)):
+        rules.setdefault(rule.community_id, []).append(rule.id)
+    acting = {c.id: actor or office_staff(session, c.id) for c in communities if c.id in rules}
+    session.rollback()
+    issued = already = skipped = 0
+    points = ledger.ZERO
+    with Progress("coupons", len(communities)) as progress:
+        for community in communities:
+            progress.step()
+            if community.id not in rules:
+                continue
+            if acting[community.id] is None:
+                progress.say(f"{community.name}: no office staff, no coupons issued")
+                continue
+            for rule_id in rules[community.id]:
+                report = _issue_from_cli(session, actor=acting[community.id],
+                                         community=community, rule_id=rule_id, month=month)
+                issued, already = issued + report.issued, already + report.already
+                skipped, points = skipped + report.skipped_by_budget, points + report.points_issued
+            progress.say(f"coupons {month}: {progress.position()} communities, {issued:,} issued, "
+                         f"{already:,} had one already, {skipped:,} skipped by budget, "
+                         f"{int(points):,} points")
+    click.echo(f"{month}: issued {issued} coupons ({ledger.format_amount(points)} points), "
+               f"had one already {already}, skipped by budget {skipped}")

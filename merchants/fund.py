@@ -27,6 +27,7 @@ from merchants.models import FundIncome, Settlement
 from points import wallets
 from points.audit import services as audit
 from points.auth import roles
+from points.auth.models import User
 from points.errors import ForbiddenError, NotFoundError
 from points.extensions import unit_of_work
 from points.timeutil import local
@@ -98,6 +99,16 @@ def ensure_office(actor, community_id):
         raise ForbiddenError()
     if actor.community_id not in (None, community_id):
         raise NotFoundError()
+
+
+def office_staff(session, community_id):
+    """The community's first active office member (staff, then admin), for the batch
+    jobs that act in the office's name (``coupons issue --all``, ``settlements run``);
+    ``None`` when it has none."""
+    return session.scalar(select(User).where(
+        User.community_id == community_id, User.active.is_(True),
+        User.role.in_((roles.STAFF, roles.ADMIN))).order_by(User.role != roles.STAFF, User.id)
+        .limit(1))
 
 
 def clean_income(kind, source, note, received_on, today):

@@ -8,6 +8,7 @@ def register(app):
     from points.ledger_cli import ledger_group
     from merchants.cli import vouchers_group
     from merchants.coupons import coupons_group
+    from merchants.settlement_cli import settlements_group
     from points.reports.snapshots import reports_group
 
     app.cli.add_command(demo_command)
@@ -18,3 +19,4 @@ def register(app):
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
     app.cli.add_command(reports_group)
+    app.cli.add_command(settlements_group)

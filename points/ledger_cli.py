@@ -13,6 +13,7 @@ from ledger.amounts import format_amount
 from ledger.verify import verify
 from points.communities.models import Community
 from points.extensions import db
+from points.progress import Progress
 from points.timeutil import local, utcnow
 
 ledger_group = AppGroup("ledger", help="Check and maintain the points ledger.")
@@ -44,15 +45,24 @@ def verify_command():
 @ledger_group.command("expire")
 @click.option("--as-of", type=_DATE, help="Local date to expire up to (default: today).")
 def expire_command(as_of):
-    """Expire due points in every community whose policy has expiry on."""
+    """Expire due points in every community whose policy has expiry on.
+
+    Each account is its own transaction and each expiry has its key, so a run stopped
+    midway is simply started again: what was posted is skipped."""
     as_of = _as_of(as_of)
     total_accounts = total_points = 0
-    for community_id, name in _communities_with_expiry(db.session):
-        posted = expiry.expire_points(db.session, community_id=community_id, as_of=as_of)
-        points = sum(p.amount for p in posted)
-        accounts = len({p.debit_account_id for p in posted})
-        click.echo(f"{name} (#{community_id}): {accounts} 个账户，{format_amount(points)} 积分过期")
-        total_accounts, total_points = total_accounts + accounts, total_points + points
+    communities = _communities_with_expiry(db.session)
+    db.session.rollback()
+    with Progress("expiry", len(communities)) as progress:
+        for community_id, name in communities:
+            posted = expiry.expire_points(db.session, community_id=community_id, as_of=as_of)
+            points = sum(p.amount for p in posted)
+            accounts = len({p.debit_account_id for p in posted})
+            progress.say(f"{name} (#{community_id}): {accounts} 个账户，{format_amount(points)} 积分过期")
+            total_accounts, total_points = total_accounts + accounts, total_points + points
+            progress.step()
+            progress.say(f"expiry: {progress.position()} communities, {total_accounts:,} accounts, "
+                         f"{int(total_points):,} points")
     click.echo(f"{as_of}: 共 {total_accounts} 个账户，{format_amount(total_points)} 积分过期")
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from points.communities.models import Community
 from points.extensions import db
 from points.gamification import services
+from points.progress import Progress
 from points.timeutil import utcnow
 
 gamification_group = AppGroup("gamification", help="Levels, badges and leaderboards.")
@@ -39,15 +40,20 @@ def refresh_command(code, after_id, batch):
         raise click.UsageError("--after-id 只能和 --community 一起用（编号是某个社区里的进度）")
     now = utcnow()
     total_people = total_badges = 0
-    for community in communities_to_refresh(db.session, code):
-        name, community_id, community_code = community.name, community.id, community.code
+    communities = [(c.id, c.name, c.code) for c in communities_to_refresh(db.session, code)]
+    db.session.rollback()
+    with Progress("gamification", len(communities)) as progress:
+        for community_id, name, community_code in communities:
 
-        def report(people, last_id, name=name, community_code=community_code):
-            click.echo(f"{name} ({community_code}): 已更新 {people} 人，最后编号 {last_id}")
+            def report(people, last_id, name=name, community_code=community_code):
+                progress.say(f"{name} ({community_code}): 已更新 {people} 人，最后编号 {last_id}")
 
-        people, badges = services.refresh_community(db.session, community_id, now=now,
-                                                    after_id=after_id, batch=batch,
-                                                    progress=report)
-        click.echo(f"{name} ({community_code}): 共 {people} 人，新徽章 {badges} 枚")
-        total_people, total_badges = total_people + people, total_badges + badges
+            people, badges = services.refresh_community(db.session, community_id, now=now,
+                                                        after_id=after_id, batch=batch,
+                                                        progress=report)
+            total_people, total_badges = total_people + people, total_badges + badges
+            progress.step()
+            progress.say(f"{name} ({community_code}): 共 {people} 人，新徽章 {badges} 枚")
+            progress.say(f"gamification: {progress.position()} communities, "
+                         f"{total_people:,} people, {total_badges:,} new badges")
     click.echo(f"完成：共更新 {total_people} 人，新徽章 {total_badges} 枚")

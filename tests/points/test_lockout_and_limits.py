@@ -9,6 +9,7 @@ import shutil
 import time
 import uuid
 
+import flask_babel
 import pytest
 import redis
 
@@ -145,11 +146,17 @@ def test_the_sign_in_page_shows_the_lock_with_429_and_retry_after(app, quick_loc
 
 
 def test_the_lock_speaks_english(app, client, resident):
-    client.set_cookie("lang", "en")
     for _ in range(5):
         token(client, resident.phone, "wrong-password")
-    body = token(client, resident.phone, "wrong-password").get_json()
-    assert "Too many wrong passwords" in body["error"]["message"]
+    flask_babel.refresh()  # the test's app context outlives the requests: forget their locale
+    api = client.post(TOKEN_URL, json={"phone": resident.phone, "password": "x"},
+                      headers={"Accept-Language": "en"}, environ_base=fresh_address())
+    client.set_cookie("lang", "en")
+    flask_babel.refresh()
+    page = page_sign_in(client, resident.phone, "x")
+
+    assert "Too many wrong passwords" in api.get_json()["error"]["message"]
+    assert page.status_code == 429 and "Too many wrong passwords" in page.get_data(as_text=True)
 
 
 def test_the_waits_double_up_to_the_cap(app):

@@ -347,8 +347,10 @@ def test_the_command_refreshes_every_community_and_sums_up(app, db, setting):
     assert lines == [f"北新社区 (beixin): 已更新 1 人，最后编号 {setting.resident.id}",
                      f"北新社区 (beixin): 已更新 2 人，最后编号 {setting.spouse.id}",
                      "北新社区 (beixin): 共 2 人，新徽章 2 枚",
+                     "gamification: 1/2 communities, 2 people, 2 new badges",
                      f"城口社区 (chengkou): 已更新 1 人，最后编号 {far_resident.id}",
                      "城口社区 (chengkou): 共 1 人，新徽章 1 枚",
+                     "gamification: 2/2 communities, 3 people, 3 new badges",
                      "完成：共更新 3 人，新徽章 3 枚"]
     assert again.exit_code == 0 and again.output.splitlines()[-1] == "完成：共更新 3 人，新徽章 0 枚"
     assert count(db.session, BadgeAward) == 3
@@ -364,7 +366,8 @@ def test_the_command_resumes_one_community_after_an_id(app, db, setting):
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
         f"北新社区 (beixin): 已更新 2 人，最后编号 {setting.neighbour.id}",
-        "北新社区 (beixin): 共 2 人，新徽章 0 枚", "完成：共更新 2 人，新徽章 0 枚"]
+        "北新社区 (beixin): 共 2 人，新徽章 0 枚",
+        "gamification: 1/1 communities, 2 people, 0 new badges", "完成：共更新 2 人，新徽章 0 枚"]
 
 
 @pytest.mark.parametrize(("args", "message"), [
