@@ -69,7 +69,8 @@ def main():
             if scale == 1.0 and seeded_scale(url) is None:
                 print("seeding the full county (about 20 minutes)", flush=True)
             print(f"seeding scale {scale} into {url.rsplit('/', 1)[1]}", flush=True)
-            subprocess.run([sys.executable, "bench/seed_scale.py", "--scale", str(scale), "--database-url", url],
+            subprocess.run([sys.executable, "bench/seed_scale.py", "--scale", str(scale),
+                            "--database-url", url],
                            cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
         print(f"measuring scale {scale}", flush=True)
         reports = last_json(["bench/reports.py", "--quick", "--json", "--database-url", url])
@@ -86,8 +87,8 @@ def main():
     def row(name, values, unit=""):
         first, last = values[0], values[-1]
         growth = f"×{last / first:.1f}" if first else ""
-        lines.append(f"| {name} | " + " | ".join(f"{value:,.0f}{unit}" if value >= 100 else f"{value:.1f}{unit}"
-                                               for value in values) + f" | {growth} |")
+        cells = [f"{value:,.0f}{unit}" if value >= 100 else f"{value:.1f}{unit}" for value in values]
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {growth} |")
 
     for table in ("users", "ledger_transfers", "ledger_entries", "vouchers", "credits"):
         row(f"rows: {table}", [rows.get(table, 0) for _, rows, *_ in columns])

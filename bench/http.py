@@ -352,7 +352,8 @@ class Load:
         busy_before, total_before = machine_busy()
         started = time.perf_counter()
         out = subprocess.run(
-            ["wrk", f"-t{WRK_THREADS}", f"-c{CONNECTIONS}", f"-d{max(1, round(duration))}s", "--timeout", "10s",
+            ["wrk", f"-t{WRK_THREADS}", f"-c{CONNECTIONS}", f"-d{max(1, round(duration))}s",
+             "--timeout", "10s",
              "-s", str(self.script), self.server.base, "--", str(path), str(WRK_THREADS)],
             capture_output=True, text=True, check=True)
         elapsed = time.perf_counter() - started

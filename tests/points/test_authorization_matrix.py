@@ -6,6 +6,7 @@ The people and things are built once per database (``matrix``); the matrix sends
 request with no body (a guard refuses before reading one; an admitted person then gets a
 400/422, which is a pass) and collects every mismatch into one readable failure.
 """
+import os
 import shutil
 
 import pytest
@@ -19,7 +20,7 @@ from points.claims.models import Claim
 from points.extensions import limiter
 from points.tasks.models import ServiceRequest
 from tests import authz_table as authz
-from tests.authz_table import (ADMIN, ANON, CLERK, DISTRICT, GRID, OTHER, OWNER, PEOPLE, PROXY,
+from tests.authz_table import (ADMIN, CLERK, DISTRICT, GRID, OTHER, OWNER, PEOPLE, PROXY,
                                RESIDENT, STAFF, TABLE)
 from tests.conftest import BACKENDS
 from tests.factories import sign_in
@@ -238,13 +239,17 @@ def walk_the_matrix(matrix):
     assert not wrong, f"{len(wrong)} answers differ from tests/authz_table.py:\n" + "\n".join(wrong)
 
 
-# About 2,800 requests: ~20 s on SQLite. The same walk on PostgreSQL is marked slow.
+# About 2,800 requests: ~20 s on SQLite. The guards never ask the database which role
+# someone has, so CI walks the matrix once; JIFEN_AUTHZ_POSTGRES=1 walks it on PostgreSQL
+# too (about 90 s). The object-level checks below run on both databases always.
 @pytest.mark.parametrize("matrix", ["sqlite"], indirect=True)
 def test_every_route_answers_every_person_as_the_table_says(matrix):
     walk_the_matrix(matrix)
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(os.environ.get("JIFEN_AUTHZ_POSTGRES") != "1",
+                    reason="the PostgreSQL walk of the matrix runs with JIFEN_AUTHZ_POSTGRES=1")
 @pytest.mark.parametrize("matrix", ["postgresql"], indirect=True)
 def test_every_route_answers_every_person_as_the_table_says_on_postgresql(matrix):
     walk_the_matrix(matrix)
