@@ -133,27 +133,6 @@ def world(app, db):
     return seed_world(db.session, app.config["INSTANCE_PATH"])
 
 
-# On PostgreSQL the walk runs for one caller of each audience of the API (a resident, a
-# shop, a community office, the district); SQLite runs every caller. What PostgreSQL adds
-# is its types (int4 ids, NUMERIC), which any caller past the token check reaches; the
-# other roles differ only in what the guards let through, which SQLite checks as well.
-POSTGRES_CALLERS = {"resident", "merchant_clerk", "staff", "district_admin"}
-
-
-def pytest_collection_modifyitems(config, items):
-    keep, drop = [], []
-    for item in items:
-        params = getattr(getattr(item, "callspec", None), "params", {})
-        postgres = params.get("database_url") == "postgresql"
-        if postgres and "caller" in params and params["caller"] not in POSTGRES_CALLERS:
-            drop.append(item)
-        else:
-            keep.append(item)
-    if drop:
-        config.hook.pytest_deselected(items=drop)
-        items[:] = keep
-
-
 @pytest.fixture(params=CALLERS)
 def caller(request):
     """Whose token the generated requests carry (``anonymous``: none)."""

@@ -6,6 +6,7 @@ answer is a clear error (4xx, its message translated) or a plain success, never 
 a refusal changes nothing in the ledger, and a poisoned number (``1e309``, ``NaN``,
 ``Infinity``, beyond int64, negative) never moves points.
 """
+import contextlib
 import os
 import re
 import shutil
@@ -18,7 +19,7 @@ from sqlalchemy import create_engine, text
 from werkzeug.routing import IntegerConverter
 
 from points.auth import roles
-from tests.conftest import BACKENDS, _truncate_all
+from tests.conftest import BACKENDS, private_pg_database
 
 
 
@@ -77,12 +78,12 @@ def site(request, tmp_path_factory):
     from tests.contract.conftest import seed_world
 
     where = tmp_path_factory.mktemp(f"fuzz-{request.param}")
+    databases = contextlib.ExitStack()
     if request.param == "sqlite":
         shutil.copy(request.getfixturevalue("sqlite_template"), where / "fuzz.db")
         url = f"sqlite:///{where / 'fuzz.db'}"
-    else:
-        url = request.getfixturevalue("pg_database_url")
-        _truncate_all(url)
+    else:  # its own: the other tests this process runs meanwhile empty the shared one
+        url = databases.enter_context(private_pg_database())
     app = create_app(TestConfig(url, where / "instance"))
     with app.app_context():
         world = seed_world(db.session, app.config["INSTANCE_PATH"])
@@ -101,6 +102,7 @@ def site(request, tmp_path_factory):
     engine.dispose()
     with app.app_context():
         db.engine.dispose()
+    databases.close()
 
 
 def first_id(session, table):

@@ -177,6 +177,7 @@ def probe_app(app):
     return app
 
 
+@pytest.mark.private_app  # adds routes
 def test_wrong_role_is_403(probe_app, resident):
     client = probe_app.test_client()
 
@@ -221,6 +222,7 @@ def test_malformed_json_is_400(client):
     assert response.status_code == 400 and error_of(response)["code"] == "bad_request"
 
 
+@pytest.mark.private_app  # adds routes
 def test_a_crash_is_500_json_without_a_stack_trace(probe_app):
     response = probe_app.test_client().get("/api/v1/test/crash")
 

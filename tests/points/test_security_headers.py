@@ -62,6 +62,7 @@ def test_an_error_page_carries_the_hardening_headers(client):
     assert_hardened(response)
 
 
+@pytest.mark.private_app  # adds routes
 def test_a_server_error_carries_the_hardening_headers(app):
     def boom():
         raise RuntimeError("secret-detail")
@@ -101,6 +102,7 @@ def test_only_the_api_docs_page_allows_inline_styles_and_never_inline_scripts(cl
     assert client.get("/sign-in").headers["Content-Security-Policy"] == BASE_CSP
 
 
+@pytest.mark.private_app  # adds routes
 def test_a_view_that_sets_its_own_header_keeps_it(app):
     def framed():
         return "ok", 200, {"X-Frame-Options": "SAMEORIGIN"}

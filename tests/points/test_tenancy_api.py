@@ -61,6 +61,7 @@ def test_me_shows_only_the_residents_own_community(client, two):
     assert "城口社区" not in str(body) and "9栋9单元909" not in str(body)
 
 
+@pytest.mark.private_app  # adds routes
 def test_a_request_with_a_token_queries_only_its_community(probe_app, two):
     client = probe_app.test_client()
 
@@ -69,6 +70,7 @@ def test_a_request_with_a_token_queries_only_its_community(probe_app, two):
     assert body == {"addresses": ["1栋1单元101"]}
 
 
+@pytest.mark.private_app  # adds routes
 def test_the_scope_ends_with_the_request(probe_app, two):
     client = probe_app.test_client()
     client.get("/api/v1/test/households", headers=bearer(client, two.resident_b))
@@ -78,6 +80,7 @@ def test_the_scope_ends_with_the_request(probe_app, two):
     assert body == {"addresses": ["1栋1单元101", "9栋9单元909"]}
 
 
+@pytest.mark.private_app  # adds routes
 def test_a_district_admin_sees_every_community(probe_app, db, two):
     admin = make_user(db.session, None, "district_admin", name="钱文")
     client = probe_app.test_client()
