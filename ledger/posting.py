@@ -204,6 +204,8 @@ def find_transfer(session, key):
 
 # Holds -------------------------------------------------------------------------------
 
+_ACCOUNTS_BY_ID = select(Account.id, Account.community_id, Account.ledger).where(
+    Account.id.in_(bindparam("ids", expanding=True)))
 _ADD_HELD = update(Account).where(Account.id == bindparam("h_id")).values(
     held=Account.held + bindparam("h_delta", type_=Account.held.type))
 
@@ -216,9 +218,10 @@ def hold(session, *, account, destination, amount, key, kind="hold", expires_at=
     later posted to ``destination`` or voided back, once (``post_hold``/``void_hold``).
     """
     ensure_in_write_transaction(session)
-    source = session.get(Account, account)
-    if source is None or session.get(Account, destination) is None:
+    found = {row.id: row for row in session.execute(_ACCOUNTS_BY_ID, {"ids": [account, destination]})}
+    if account not in found or destination not in found:
         raise AccountNotFoundError()
+    source = found[account]
     escrow = system_account(session, source.community_id, source.ledger, "escrow")
     # Lock before inserting the hold: its foreign keys take KEY SHARE locks on these rows,
     # which deadlock against a concurrent hold's FOR UPDATE on PostgreSQL.

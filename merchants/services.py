@@ -145,9 +145,8 @@ def issue_voucher(session, *, acting, offer_id=None, merchant_id=None, points=No
                 return Issued(earlier, created=False)
             voucher = _new_voucher(session, acting=acting, offer_id=offer_id,
                                    merchant_id=merchant_id, amount=amount, item_ttl=item_ttl,
-                                   amount_ttl=amount_ttl, now=now)
-            voucher.idempotency_key, voucher.request_hash = idempotency_key, fingerprint
-            session.flush()
+                                   amount_ttl=amount_ttl, now=now,
+                                   idempotency_key=idempotency_key, request_hash=fingerprint)
     except IntegrityError:
         # The same key raced in from a second request: that one won; answer with it.
         with unit_of_work(session):
@@ -158,7 +157,8 @@ def issue_voucher(session, *, acting, offer_id=None, merchant_id=None, points=No
     return Issued(voucher, created=True)
 
 
-def _new_voucher(session, *, acting, offer_id, merchant_id, amount, item_ttl, amount_ttl, now):
+def _new_voucher(session, *, acting, offer_id, merchant_id, amount, item_ttl, amount_ttl, now,
+                 idempotency_key, request_hash):
     resident, community_id = acting.resident, acting.resident.community_id
     rules.ensure_resident(resident)
     if offer_id is not None:
@@ -181,7 +181,7 @@ def _new_voucher(session, *, acting, offer_id, merchant_id, amount, item_ttl, am
                       proxy_id=acting.proxy_id, merchant_id=merchant.id if merchant else None,
                       offer_id=offer.id if offer else None, title=title, points=amount,
                       funding=WALLET, hold_id=held.id, status=HELD, expires_at=expires_at,
-                      created_at=now)
+                      created_at=now, idempotency_key=idempotency_key, request_hash=request_hash)
     session.add(voucher)
     session.flush()
     return voucher

@@ -15,11 +15,12 @@ from datetime import datetime
 from decimal import Decimal
 
 from flask_babel import gettext, lazy_gettext as _l
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, select, type_coerce
 from sqlalchemy.orm import aliased
 
 import ledger
 from ledger.accounts import find_account
+from ledger.amounts import Amount
 from ledger.errors import DomainError, N_
 from ledger.models import Account, Transfer
 from points import months, wallets
@@ -359,20 +360,42 @@ def tell(session, lines):
 
 # --- accounts, balances and pages -------------------------------------------------------
 
-def viewed_account(session, user):
-    """The id of the account ``user`` looks at (see the module docstring), or None when it
-    was never opened."""
+def _viewed_owner(user):
+    """``(owner_type, owner_id)`` of the account ``user`` looks at (see the module
+    docstring), or None for a shop's staff without a shop."""
     if user.role in MERCHANT_ROLES:
-        if user.merchant_id is None:
-            return None
-        return find_account(session, community_id=user.community_id,
-                            owner_type=wallets.MERCHANT, owner_id=user.merchant_id)
-    return wallets.find_wallet(session, user)
+        return None if user.merchant_id is None else (wallets.MERCHANT, user.merchant_id)
+    return wallets.RESIDENT, user.id
 
 
-# Made once: an alias built per call costs more CPU than the two queries it serves (its
+def _viewed(user):
+    owner = _viewed_owner(user)
+    return None if owner is None else dict(community_id=user.community_id, ledger=ledger.POINTS,
+                                           owner_type=owner[0], owner_id=owner[1], purpose="main")
+
+
+def viewed_account(session, user):
+    """The id of the account ``user`` looks at, or None when it was never opened."""
+    where = _viewed(user)
+    return None if where is None else find_account(session, **where)
+
+
+# Made once: an alias built per call costs more CPU than the query it serves (its
 # columns are proxied anew every time; measured by bench/http.py on /api/v1/me/balance).
 _ORIGINAL = aliased(Transfer)
+
+
+def _lifetime_earned_of(account_id):
+    """SQL for the points credited to ``account_id`` (a value or a column) as ``earn``,
+    less the reversals of those credits: two index reads, one expression."""
+    earned = (select(func.coalesce(func.sum(Transfer.amount), 0))
+              .where(Transfer.credit_account_id == account_id, Transfer.kind == EARN_KIND)
+              .scalar_subquery())
+    reversed_ = (select(func.coalesce(func.sum(Transfer.amount), 0))
+                 .join(_ORIGINAL, _ORIGINAL.id == Transfer.reverses_id)
+                 .where(_ORIGINAL.credit_account_id == account_id, _ORIGINAL.kind == EARN_KIND)
+                 .scalar_subquery())
+    return type_coerce(earned - reversed_, Amount)
 
 
 def lifetime_earned(session, account_id):
@@ -380,24 +403,19 @@ def lifetime_earned(session, account_id):
 
     Spending, expiry and holds do not lower it; grants and returns do not raise it.
     """
-    earned = session.scalar(
-        select(func.coalesce(func.sum(Transfer.amount), 0))
-        .where(Transfer.credit_account_id == account_id, Transfer.kind == EARN_KIND))
-    original = _ORIGINAL
-    reversed_ = session.scalar(
-        select(func.coalesce(func.sum(Transfer.amount), 0))
-        .join(original, original.id == Transfer.reverses_id)
-        .where(original.credit_account_id == account_id, original.kind == EARN_KIND))
-    return Decimal(earned) - Decimal(reversed_)
+    return session.scalar(select(_lifetime_earned_of(account_id)))
 
 
 def balance_summary(session, user):
-    """Spendable, held and lifetime-earned points of the account ``user`` looks at."""
-    account_id = viewed_account(session, user)
-    if account_id is None:
+    """Spendable, held and lifetime-earned points of the account ``user`` looks at, in one
+    query."""
+    where = _viewed(user)
+    row = None if where is None else session.execute(
+        select(Account.balance, Account.held, _lifetime_earned_of(Account.id))
+        .filter_by(**where)).first()
+    if row is None:  # never opened
         return BalanceSummary(ledger.ZERO, ledger.ZERO, ledger.ZERO)
-    balance = ledger.balance_of(session, account_id)
-    return BalanceSummary(balance.balance, balance.held, lifetime_earned(session, account_id))
+    return BalanceSummary(*row)
 
 
 def account_page(session, account_id, *, before=None, limit=20, kinds=None, since=None,

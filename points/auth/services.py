@@ -3,6 +3,7 @@ import hashlib
 import secrets
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from points.auth import passwords, roles, rules
 from points.auth.errors import BadCredentialsError, PhoneTakenError, TokenInvalidError
@@ -79,6 +80,7 @@ def issue_token(session, *, user, now, ttl, kind="session", label=""):
 def user_for_token(session, raw, now):
     """The user a usable bearer token belongs to, or ``TokenInvalidError``."""
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(raw or ""))
+                           .options(joinedload(ApiToken.user))  # one query, not two
                            .execution_options(all_communities=True))
     if not rules.is_token_usable(token, now) or not token.user.active:
         raise TokenInvalidError()
