@@ -19,7 +19,7 @@ VOLUNTEERS = (  # name, grid (0: 光明一网格, 1: 光明二网格), points th
 )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # once per live server, whatever order the tests run in
 def boards_world(live_server):
     """光明社区: two grids, twelve volunteers with this month's and earlier credits, two
     清洁户 households this month; 王秀英 (first) is the one who signs in."""

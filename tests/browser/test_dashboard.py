@@ -45,7 +45,7 @@ PUT_BACK = """() => document.querySelectorAll("canvas[data-style]").forEach((can
   canvas.setAttribute("style", canvas.dataset.style); delete canvas.dataset.style; })"""
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # once per live server, whatever order the tests run in
 def dashboard_world(live_server):
     """丰收社区: two grids, five volunteers with credits this month and in each of the
     last five months, redemptions at a shop and at the store, a fund, one 清洁户."""
