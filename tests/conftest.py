@@ -7,8 +7,8 @@
 - The Flask app: built once per pytest process and database (``create_app`` compiles
   some 240 routes and the OpenAPI document: 0.3 s, about half of a test's time), and put
   back before every test: its config, the rate limiter's settings and counters, the
-  password hashing costs, a new instance folder. A test that adds routes to the app
-  asks for its own with ``@pytest.mark.private_app``.
+  password hashing costs, its static folder, a new instance folder. A test that adds
+  routes to the app asks for its own with ``@pytest.mark.private_app``.
   When ``JIFEN_REQUIRE_POSTGRES=1`` (``.ci/run`` sets it), an unreachable server fails
   the PostgreSQL tests instead of skipping them.
 """
