@@ -17,13 +17,14 @@ from points.api.idempotency import idempotent
 from points.api.wallet_schemas import Points as PointsOut
 from points.auth import roles
 from points.extensions import db
+from points.ids import MAX_ID
 from points.residents.acting import acting_as_self
 from points.timeutil import utcnow
 
 blp = Blueprint("api_coupons", __name__, url_prefix="/api/v1",
                 description="Monthly point coupons: the office's rules and issuing, a resident's coupons")
 BEARER = [{"bearer": []}]
-ID = validate.Range(min=1, max=2**31 - 1)
+ID = validate.Range(min=1, max=MAX_ID)
 MONTH = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="A month as YYYY-MM.")
 
 
@@ -142,7 +143,7 @@ def create_rule(data, community=None):
                              values=data, now=utcnow())
 
 
-@blp.put("/coupons/rules/<int(max=2147483647):rule_id>")
+@blp.put("/coupons/rules/<int:rule_id>")
 @token_required(*roles.OFFICE_ROLES)
 @idempotent
 @blp.arguments(CommunityQueryIn, location="query", as_kwargs=True)
@@ -155,7 +156,7 @@ def change_rule(data, rule_id, community=None):
                              values=data, rule_id=rule_id, now=utcnow())
 
 
-@blp.post("/coupons/rules/<int(max=2147483647):rule_id>/issue")
+@blp.post("/coupons/rules/<int:rule_id>/issue")
 @token_required(*roles.OFFICE_ROLES)
 @idempotent
 @blp.arguments(CommunityQueryIn, location="query", as_kwargs=True)
@@ -185,7 +186,7 @@ def my_coupons():
             "shops": coupons.partner_shops(db.session, g.user.community_id)}
 
 
-@blp.post("/me/coupons/<int(max=2147483647):coupon_id>/vouchers")
+@blp.post("/me/coupons/<int:coupon_id>/vouchers")
 @token_required(roles.RESIDENT)
 @idempotent
 @blp.arguments(UseIn)

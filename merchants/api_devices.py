@@ -61,7 +61,7 @@ def issue_device(data):
     return token
 
 
-@blp.delete("/merchant/devices/<int(max=2147483647):device_id>")
+@blp.delete("/merchant/devices/<int:device_id>")
 @owners
 @blp.response(200, DeviceOut)
 @blp.alt_response(404, description="Not a device of this shop (``device_not_found``).")

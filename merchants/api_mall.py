@@ -84,7 +84,7 @@ def list_vouchers(limit, status, cursor):
     return {"vouchers": vouchers, "next_cursor": next_cursor}
 
 
-@blp.get("/vouchers/<int(max=2147483647):voucher_id>")
+@blp.get("/vouchers/<int:voucher_id>")
 @token_required(roles.RESIDENT)
 @blp.response(200, VoucherOut)
 @blp.doc(security=BEARER)
@@ -93,7 +93,7 @@ def get_voucher(voucher_id):
     return services.own_voucher(db.session, g.user, voucher_id)
 
 
-@blp.post("/vouchers/<int(max=2147483647):voucher_id>/cancel")
+@blp.post("/vouchers/<int:voucher_id>/cancel")
 @token_required(roles.RESIDENT)
 @idempotent
 @blp.response(200, VoucherOut)

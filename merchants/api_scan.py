@@ -64,7 +64,7 @@ def redemptions(limit, cursor, period):
     return {"redemptions": page, "next_cursor": next_cursor}
 
 
-@blp.post("/merchant/redemptions/<int(max=2147483647):voucher_id>/refund")
+@blp.post("/merchant/redemptions/<int:voucher_id>/refund")
 @token_required(*roles.MERCHANT_ROLES)
 @idempotent
 @blp.arguments(RefundIn)

@@ -72,7 +72,7 @@ def index(merchant_id, period):
                             for settlement in found]}
 
 
-@blp.get("/settlements/<int(max=2147483647):settlement_id>")
+@blp.get("/settlements/<int:settlement_id>")
 @token_required(*READERS)
 @blp.response(200, SettlementOut)
 @blp.doc(security=[{"bearer": []}])
@@ -82,7 +82,7 @@ def show(settlement_id):
                                                       settlement_id=settlement_id))
 
 
-@blp.post("/settlements/<int(max=2147483647):settlement_id>/paid")
+@blp.post("/settlements/<int:settlement_id>/paid")
 @token_required(*roles.OFFICE_ROLES)
 @idempotent
 @blp.arguments(PaidIn)

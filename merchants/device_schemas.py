@@ -2,7 +2,7 @@
 appears only in the answer to the POST that made it; the hash never."""
 from marshmallow import Schema, fields, validate
 
-MAX_ID = 2**31 - 1  # ids are INTEGER columns
+from points.ids import MAX_ID
 
 
 class DeviceIn(Schema):

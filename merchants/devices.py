@@ -22,11 +22,11 @@ from points.auth import roles
 from points.auth.models import ApiToken, User
 from points.auth.services import issue_token
 from points.extensions import unit_of_work
+from points.ids import MAX_ID
 
 DEVICE = "device"
 LABEL_LIMIT = 60
 MAX_LIVE_DEVICES = 20
-MAX_ID = 2**31 - 1  # ids are INTEGER columns; a larger number is no row
 
 
 class DeviceLabelInvalidError(MerchantError):

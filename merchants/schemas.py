@@ -15,9 +15,9 @@ from merchants import qr, rules
 from merchants.models import EXPIRED
 from points import codes
 from points.api.wallet_schemas import Cursor
+from points.ids import MAX_ID
 from points.timeutil import utcnow
 
-MAX_ID = 2**31 - 1
 ID = validate.Range(min=1, max=MAX_ID)
 
 

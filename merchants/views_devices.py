@@ -76,7 +76,7 @@ def add():
     return show(DeviceForm(formdata=None), issued=token, raw=raw)
 
 
-@bp.post("/merchant/devices/<int(max=2147483647):device_id>/revoke")
+@bp.post("/merchant/devices/<int:device_id>/revoke")
 @owners
 def revoke(device_id):
     """The first press shows the question on its own page; 确定停用 there stops it."""

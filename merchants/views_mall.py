@@ -99,7 +99,7 @@ def catalog():
                            **page_helpers())
 
 
-@bp.get("/mall/offers/<int(max=2147483647):offer_id>")
+@bp.get("/mall/offers/<int:offer_id>")
 @shoppers
 def offer(offer_id):
     acting = current_acting(db.session, current_user)
@@ -131,7 +131,7 @@ def issue(form, **what):
     return redirect(url_for("merchants.voucher", voucher_id=issued.voucher.id))
 
 
-@bp.post("/mall/offers/<int(max=2147483647):offer_id>/voucher")
+@bp.post("/mall/offers/<int:offer_id>/voucher")
 @shoppers
 def buy(offer_id):
     form = BuyForm()
@@ -159,7 +159,7 @@ def pay():
                            amount_minutes=minutes)
 
 
-@bp.get("/mall/offers/<int(max=2147483647):offer_id>/photo")
+@bp.get("/mall/offers/<int:offer_id>/photo")
 @require_role()
 def offer_photo(offer_id):
     found = db.session.get(Offer, offer_id)
@@ -186,7 +186,7 @@ def _visible_voucher(voucher_id):
     return catalogue.visible_voucher(db.session, user=current_user, voucher_id=voucher_id)
 
 
-@bp.get("/vouchers/<int(max=2147483647):voucher_id>")
+@bp.get("/vouchers/<int:voucher_id>")
 @shoppers
 def voucher(voucher_id):
     found = _visible_voucher(voucher_id)
@@ -199,7 +199,7 @@ def voucher(voucher_id):
     return response
 
 
-@bp.get("/vouchers/<int(max=2147483647):voucher_id>/qr.png")
+@bp.get("/vouchers/<int:voucher_id>/qr.png")
 @shoppers
 def voucher_qr(voucher_id):
     found = _visible_voucher(voucher_id)
@@ -209,7 +209,7 @@ def voucher_qr(voucher_id):
     return response
 
 
-@bp.get("/vouchers/<int(max=2147483647):voucher_id>/status")
+@bp.get("/vouchers/<int:voucher_id>/status")
 @shoppers
 def voucher_status(voucher_id):
     """What the voucher page polls every 2 s: the status now, and its words."""
@@ -222,7 +222,7 @@ def voucher_status(voucher_id):
     return response
 
 
-@bp.post("/vouchers/<int(max=2147483647):voucher_id>/cancel")
+@bp.post("/vouchers/<int:voucher_id>/cancel")
 @shoppers
 def cancel(voucher_id):
     form = CancelForm()
@@ -282,7 +282,7 @@ def store_new(community):
     return render_template("staff/store_form.html", form=form, community=community, good=None)
 
 
-@bp.route(f"{STORE}/<int(max=2147483647):offer_id>", methods=["GET", "POST"])
+@bp.route(f"{STORE}/<int:offer_id>", methods=["GET", "POST"])
 @office
 @in_community
 def store_edit(community, offer_id):
@@ -303,7 +303,7 @@ def flash_refusal(error):
     flash(translated(error), "error")
 
 
-@bp.post(f"{STORE}/<int(max=2147483647):offer_id>/stock")
+@bp.post(f"{STORE}/<int:offer_id>/stock")
 @office
 @in_community
 def store_stock(community, offer_id):
@@ -322,7 +322,7 @@ def store_stock(community, offer_id):
     return redirect(url_for("merchants.store_edit", offer_id=offer_id))
 
 
-@bp.post(f"{STORE}/<int(max=2147483647):offer_id>/photo")
+@bp.post(f"{STORE}/<int:offer_id>/photo")
 @office
 @in_community
 def store_photo(community, offer_id):
@@ -342,7 +342,7 @@ def store_photo(community, offer_id):
     return redirect(url_for("merchants.store_edit", offer_id=offer_id))
 
 
-@bp.post(f"{STORE}/<int(max=2147483647):offer_id>/<any(hide, show):change>")
+@bp.post(f"{STORE}/<int:offer_id>/<any(hide, show):change>")
 @office
 @in_community
 def store_active(community, offer_id, change):
@@ -386,7 +386,7 @@ def shop_new(community):
     return render_template("staff/shops_new.html", form=form, community=community)
 
 
-@bp.get(f"{SHOPS}/<int(max=2147483647):merchant_id>")
+@bp.get(f"{SHOPS}/<int:merchant_id>")
 @office
 @in_community
 def shop(community, merchant_id):
@@ -398,7 +398,7 @@ def shop(community, merchant_id):
                            suspend_form=SuspendForm(formdata=None))
 
 
-@bp.post(f"{SHOPS}/<int(max=2147483647):merchant_id>/<any(approve, reactivate):change>")
+@bp.post(f"{SHOPS}/<int:merchant_id>/<any(approve, reactivate):change>")
 @office
 @in_community
 def shop_status(community, merchant_id, change):
@@ -414,7 +414,7 @@ def shop_status(community, merchant_id, change):
     return redirect(url_for("merchants.shop", merchant_id=merchant_id))
 
 
-@bp.post(f"{SHOPS}/<int(max=2147483647):merchant_id>/suspend")
+@bp.post(f"{SHOPS}/<int:merchant_id>/suspend")
 @office
 @in_community
 def shop_suspend(community, merchant_id):
@@ -433,7 +433,7 @@ def shop_suspend(community, merchant_id):
     return redirect(url_for("merchants.shop", merchant_id=merchant_id))
 
 
-@bp.post(f"{SHOPS}/<int(max=2147483647):merchant_id>/cap")
+@bp.post(f"{SHOPS}/<int:merchant_id>/cap")
 @office
 @in_community
 def shop_cap(community, merchant_id):
@@ -486,7 +486,7 @@ def offer_new():
     return render_template("merchant/offers_form.html", form=form, merchant=merchant, item=None)
 
 
-@bp.route(f"{OFFERS}/<int(max=2147483647):offer_id>", methods=["GET", "POST"])
+@bp.route(f"{OFFERS}/<int:offer_id>", methods=["GET", "POST"])
 @owners
 def offer_edit(offer_id):
     item = catalogue.shop_offer(db.session, actor=current_user, offer_id=offer_id)
@@ -499,7 +499,7 @@ def offer_edit(offer_id):
                            item=item, stock_form=StockForm(formdata=None))
 
 
-@bp.post(f"{OFFERS}/<int(max=2147483647):offer_id>/stock")
+@bp.post(f"{OFFERS}/<int:offer_id>/stock")
 @owners
 def offer_stock(offer_id):
     form = StockForm()
@@ -517,7 +517,7 @@ def offer_stock(offer_id):
     return redirect(url_for("merchants.offer_edit", offer_id=offer_id))
 
 
-@bp.post(f"{OFFERS}/<int(max=2147483647):offer_id>/<any(hide, show):change>")
+@bp.post(f"{OFFERS}/<int:offer_id>/<any(hide, show):change>")
 @owners
 def offer_active(offer_id, change):
     if ButtonForm().validate_on_submit():

@@ -29,7 +29,6 @@ from points.timeutil import local, utcnow
 from points.web.access import require_role
 
 office = require_role(*roles.OFFICE_ROLES)
-MAX_ID = "int(max=2147483647)"
 
 
 def yuan(amount):
@@ -125,7 +124,7 @@ def new_coupon_rule(community):
     return render_template("staff/coupons_form.html", form=form, rule=None, community=community)
 
 
-@bp.route(f"/staff/coupons/<{MAX_ID}:rule_id>", methods=["GET", "POST"])
+@bp.route("/staff/coupons/<int:rule_id>", methods=["GET", "POST"])
 @office
 @in_community
 def edit_coupon_rule(community, rule_id):
@@ -138,7 +137,7 @@ def edit_coupon_rule(community, rule_id):
     return render_template("staff/coupons_form.html", form=form, rule=rule, community=community)
 
 
-@bp.post(f"/staff/coupons/<{MAX_ID}:rule_id>/issue")
+@bp.post("/staff/coupons/<int:rule_id>/issue")
 @office
 @in_community
 def issue_coupons(community, rule_id):
@@ -176,7 +175,7 @@ def my_coupons():
                            usable=coupons.is_usable, **helpers())
 
 
-@bp.post(f"/coupons/<{MAX_ID}:coupon_id>/use")
+@bp.post("/coupons/<int:coupon_id>/use")
 @require_role(roles.RESIDENT)
 def use_coupon(coupon_id):
     form = UseCouponForm([])
@@ -213,7 +212,7 @@ def staff_settlements(community):
         **helpers())
 
 
-@bp.get(f"/staff/settlements/<{MAX_ID}:merchant_id>/<period>")
+@bp.get("/staff/settlements/<int:merchant_id>/<period>")
 @office
 @in_community
 def staff_statement(community, merchant_id, period):
@@ -234,7 +233,7 @@ def settled_message(settled):
              amount=yuan(settled.settlement.amount_cny))
 
 
-@bp.post(f"/staff/settlements/<{MAX_ID}:merchant_id>/<period>")
+@bp.post("/staff/settlements/<int:merchant_id>/<period>")
 @office
 @in_community
 def run_settlement(community, merchant_id, period):
@@ -252,7 +251,7 @@ def run_settlement(community, merchant_id, period):
     return redirect(url_for("merchants.staff_statement", merchant_id=merchant_id, period=period))
 
 
-@bp.post(f"/staff/settlement-payments/<{MAX_ID}:settlement_id>")
+@bp.post("/staff/settlement-payments/<int:settlement_id>")
 @office
 @in_community
 def mark_paid(community, settlement_id):
@@ -284,7 +283,7 @@ def settlements():
     return render_template("merchant/settlements.html", settlements=found, **helpers())
 
 
-@bp.get(f"/merchant/settlements/<{MAX_ID}:settlement_id>")
+@bp.get("/merchant/settlements/<int:settlement_id>")
 @require_role(roles.MERCHANT_OWNER)
 def merchant_statement(settlement_id):
     settlement = settling.visible_settlement(db.session, viewer=current_user,
@@ -311,7 +310,7 @@ def _download(body, mimetype, filename):
     return response
 
 
-@bp.get(f"/settlements/<{MAX_ID}:settlement_id>/statement.csv")
+@bp.get("/settlements/<int:settlement_id>/statement.csv")
 @readers
 def statement_csv(settlement_id):
     statement = _statement(settlement_id)
@@ -319,7 +318,7 @@ def statement_csv(settlement_id):
                      exports.filename(statement, "csv"))
 
 
-@bp.get(f"/settlements/<{MAX_ID}:settlement_id>/statement.xlsx")
+@bp.get("/settlements/<int:settlement_id>/statement.xlsx")
 @readers
 def statement_xlsx(settlement_id):
     statement = _statement(settlement_id)
@@ -327,7 +326,7 @@ def statement_xlsx(settlement_id):
                      exports.filename(statement, "xlsx"))
 
 
-@bp.get(f"/settlements/<{MAX_ID}:settlement_id>/print")
+@bp.get("/settlements/<int:settlement_id>/print")
 @readers
 def statement_print(settlement_id):
     return render_template("merchant/settlements_print.html", statement=_statement(settlement_id),

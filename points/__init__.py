@@ -11,6 +11,7 @@ from werkzeug.routing import IntegerConverter
 import ledger
 from points.config import ROOT, Config
 from points.extensions import babel, csrf, db, limiter, login_manager, migrate
+from points.ids import MAX_ID
 
 
 def create_app(config=None):
@@ -39,7 +40,7 @@ class IdConverter(IntegerConverter):
     """``<int:…>`` in every route: ids are INTEGER columns, so a larger number names no
     row (404) instead of a query the database refuses (a 500)."""
 
-    def __init__(self, map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):  # noqa: A002
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):  # noqa: A002
         super().__init__(map, fixed_digits, min, max, signed)
 
 

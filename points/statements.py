@@ -360,18 +360,18 @@ def tell(session, lines):
 
 # --- accounts, balances and pages -------------------------------------------------------
 
-def _viewed_owner(user):
-    """``(owner_type, owner_id)`` of the account ``user`` looks at (see the module
-    docstring), or None for a shop's staff without a shop."""
-    if user.role in MERCHANT_ROLES:
-        return None if user.merchant_id is None else (wallets.MERCHANT, user.merchant_id)
-    return wallets.RESIDENT, user.id
-
-
 def _viewed(user):
-    owner = _viewed_owner(user)
-    return None if owner is None else dict(community_id=user.community_id, ledger=ledger.POINTS,
-                                           owner_type=owner[0], owner_id=owner[1], purpose="main")
+    """The ``filter_by`` of the account ``user`` looks at (see the module docstring): a
+    shop's staff see their shop's, everyone else their own wallet; None for a shop's staff
+    without a shop."""
+    if user.role in MERCHANT_ROLES:
+        if user.merchant_id is None:
+            return None
+        owner_type, owner_id = wallets.MERCHANT, user.merchant_id
+    else:
+        owner_type, owner_id = wallets.RESIDENT, user.id
+    return dict(community_id=user.community_id, ledger=ledger.POINTS, owner_type=owner_type,
+                owner_id=owner_id, purpose="main")
 
 
 def viewed_account(session, user):
@@ -380,22 +380,23 @@ def viewed_account(session, user):
     return None if where is None else find_account(session, **where)
 
 
-# Made once: an alias built per call costs more CPU than the query it serves (its
-# columns are proxied anew every time; measured by bench/http.py on /api/v1/me/balance).
-_ORIGINAL = aliased(Transfer)
-
-
-def _lifetime_earned_of(account_id):
-    """SQL for the points credited to ``account_id`` (a value or a column) as ``earn``,
+def _lifetime_earned_sql():
+    """Points credited to the account in the enclosing query (``Account.id``) as ``earn``,
     less the reversals of those credits: two index reads, one expression."""
+    original = aliased(Transfer)
     earned = (select(func.coalesce(func.sum(Transfer.amount), 0))
-              .where(Transfer.credit_account_id == account_id, Transfer.kind == EARN_KIND)
+              .where(Transfer.credit_account_id == Account.id, Transfer.kind == EARN_KIND)
               .scalar_subquery())
     reversed_ = (select(func.coalesce(func.sum(Transfer.amount), 0))
-                 .join(_ORIGINAL, _ORIGINAL.id == Transfer.reverses_id)
-                 .where(_ORIGINAL.credit_account_id == account_id, _ORIGINAL.kind == EARN_KIND)
+                 .join(original, original.id == Transfer.reverses_id)
+                 .where(original.credit_account_id == Account.id, original.kind == EARN_KIND)
                  .scalar_subquery())
     return type_coerce(earned - reversed_, Amount)
+
+
+# Built once: building it per call costs more CPU than the query it serves (an alias's
+# columns are proxied anew every time; measured by bench/http.py on /api/v1/me/balance).
+_LIFETIME_EARNED = _lifetime_earned_sql()
 
 
 def lifetime_earned(session, account_id):
@@ -403,7 +404,7 @@ def lifetime_earned(session, account_id):
 
     Spending, expiry and holds do not lower it; grants and returns do not raise it.
     """
-    return session.scalar(select(_lifetime_earned_of(account_id)))
+    return session.scalar(select(_LIFETIME_EARNED).where(Account.id == account_id)) or ledger.ZERO
 
 
 def balance_summary(session, user):
@@ -411,8 +412,7 @@ def balance_summary(session, user):
     query."""
     where = _viewed(user)
     row = None if where is None else session.execute(
-        select(Account.balance, Account.held, _lifetime_earned_of(Account.id))
-        .filter_by(**where)).first()
+        select(Account.balance, Account.held, _LIFETIME_EARNED).filter_by(**where)).first()
     if row is None:  # never opened
         return BalanceSummary(ledger.ZERO, ledger.ZERO, ledger.ZERO)
     return BalanceSummary(*row)

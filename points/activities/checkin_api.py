@@ -63,7 +63,7 @@ def check_in(data, activity_id, now):
                                      token=data["token"], now=now)
 
 
-@blp.post("/events/<int(max=2147483647):activity_id>/checkins")
+@blp.post("/events/<int:activity_id>/checkins")
 @member_code_limit
 @token_required()
 @idempotent
@@ -84,7 +84,7 @@ def create_checkin(data, activity_id):
     return checkin_row(result.checkin, result.person, result.walk_in)
 
 
-@blp.get("/events/<int(max=2147483647):activity_id>/checkins")
+@blp.get("/events/<int:activity_id>/checkins")
 @token_required(*roles.STAFF_ROLES)
 @blp.response(200, CheckInListOut)
 @blp.doc(security=SECURITY)
@@ -96,7 +96,7 @@ def list_checkins(activity_id):
                          for item in desk.checkins]}
 
 
-@blp.post("/events/<int(max=2147483647):activity_id>/attendance")
+@blp.post("/events/<int:activity_id>/attendance")
 @token_required(*roles.STAFF_ROLES)
 @idempotent
 @blp.arguments(AttendanceIn)

@@ -5,8 +5,8 @@ from points import codes
 from points.activities.attendance import hours_text
 from points.activities.checkin_rules import member_qr_text
 from points.api.wallet_schemas import Points
+from points.ids import MAX_ID
 
-MAX_ID = 2**31 - 1
 MAX_ATTENDEES = 2000  # activities.capacity is at most 2,000
 
 

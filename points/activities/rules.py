@@ -22,6 +22,7 @@ from points.activities.errors import (
 from points.activities.models import CANCELLED, CONFIRMED, DRAFT, PUBLISHED
 from points.auth import roles
 from points.earning.models import PER_HOUR
+from points.ids import MAX_ID
 
 TITLE_LIMIT = 80  # activities.title
 PLACE_LIMIT = 120  # activities.place
@@ -45,7 +46,6 @@ VISIBLE_STATUSES = (PUBLISHED, CANCELLED, CONFIRMED)
 
 # Ids are 32-bit integers; a larger number in a URL names nothing (and would overflow
 # the database driver instead of answering "not found").
-MAX_ID = 2**31 - 1
 
 
 def is_possible_id(value):

@@ -118,7 +118,7 @@ def list_claims(status, limit, cursor, community_id):
                     **ClaimListOut(only=("next_cursor",)).dump({"next_cursor": last_id})})
 
 
-@blp.get("/claims/<int(max=2147483647):claim_id>")
+@blp.get("/claims/<int:claim_id>")
 @token_required(*(roles.WALLET_ROLES | roles.STAFF_ROLES))
 @blp.response(200, ClaimOut)
 @blp.doc(security=SECURITY)
@@ -127,7 +127,7 @@ def get_claim(claim_id):
     return present(services.visible_claim(db.session, viewer=g.user, claim_id=claim_id))
 
 
-@blp.get("/claims/<int(max=2147483647):claim_id>/photos/<int(max=9):position>")
+@blp.get("/claims/<int:claim_id>/photos/<int(max=9):position>")
 @token_required(*(roles.WALLET_ROLES | roles.STAFF_ROLES))
 @blp.doc(security=SECURITY, responses={"200": {"description": "The photo (image/jpeg).",
                                                "content": {"image/jpeg": {}}}})
@@ -137,7 +137,7 @@ def get_photo(claim_id, position):
     return views.photo_response(photo)
 
 
-@blp.post("/claims/<int(max=2147483647):claim_id>/approve")
+@blp.post("/claims/<int:claim_id>/approve")
 @token_required(*roles.STAFF_ROLES)
 @idempotent
 @blp.arguments(ApproveIn)
@@ -155,7 +155,7 @@ def approve(data, claim_id):
     return present(claim)
 
 
-@blp.post("/claims/<int(max=2147483647):claim_id>/reject")
+@blp.post("/claims/<int:claim_id>/reject")
 @token_required(*roles.STAFF_ROLES)
 @idempotent
 @blp.arguments(RejectIn)

@@ -4,9 +4,9 @@ from marshmallow import Schema, fields, validate
 from points.api.wallet_schemas import Cursor, Points
 from points.claims import photos
 from points.claims.models import APPROVED, PENDING, REJECTED, SECOND_REVIEW
+from points.ids import MAX_ID
 
 STATUSES = (PENDING, SECOND_REVIEW, APPROVED, REJECTED)
-MAX_ID = 2**31 - 1
 
 
 class Hours(fields.String):

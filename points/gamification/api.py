@@ -67,7 +67,7 @@ def my_progress():
             "badges": {"earned": earned, "locked": locked}}
 
 
-@blp.post("/credits/<int(max=2147483647):credit_id>/reverse")
+@blp.post("/credits/<int:credit_id>/reverse")
 @token_required(*roles.OFFICE_ROLES)
 @idempotent
 @blp.arguments(ReverseIn)

@@ -77,7 +77,7 @@ def create(data):
     return saved_body(scored), 201 if scored.created_ids else 200
 
 
-@blp.post("/inspections/scores/<int(max=2147483647):score_id>/correct")
+@blp.post("/inspections/scores/<int:score_id>/correct")
 @token_required(*STAFF_ROLES)
 @idempotent
 @blp.arguments(CorrectionIn)

@@ -28,7 +28,7 @@ from sqlalchemy import select
 from points.auth import roles
 from points.auth.models import ProxyGrant, User
 from points.errors import ForbiddenError
-from points.web.forms import MAX_ID
+from points.ids import MAX_ID
 
 
 @dataclass(frozen=True)

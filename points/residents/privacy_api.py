@@ -36,7 +36,7 @@ def my_data():
     return own_data_response(g.user)
 
 
-@blp.post("/residents/<int(max=2147483647):user_id>/anonymise")
+@blp.post("/residents/<int:user_id>/anonymise")
 @token_required(*roles.OFFICE_ROLES)
 @blp.arguments(AnonymiseIn)
 @blp.response(200, AnonymisedOut)

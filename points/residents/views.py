@@ -217,7 +217,7 @@ def my_data():
     return own_data_response(current_user)
 
 
-@bp.route(f"{STAFF}/<int(max=2147483647):user_id>/anonymise", methods=["GET", "POST"])
+@bp.route(f"{STAFF}/<int:user_id>/anonymise", methods=["GET", "POST"])
 @require_role(*roles.OFFICE_ROLES)
 @in_community
 def anonymise(community, user_id):

@@ -39,7 +39,6 @@ blp = Blueprint("api_tasks", __name__, url_prefix="/api/v1",
 
 SECURITY = [{"bearer": []}]
 ANYONE = roles.WALLET_ROLES | roles.STAFF_ROLES
-ID = "int(max=2147483647)"
 
 
 def is_staff():
@@ -155,7 +154,7 @@ def list_requests(limit, cursor, community_id):
                     **ServiceRequestListOut(only=("next_cursor",)).dump({"next_cursor": last})})
 
 
-@blp.get(f"/requests/<{ID}:request_id>")
+@blp.get("/requests/<int:request_id>")
 @token_required(*ANYONE)
 @blp.response(200, ServiceRequestOut)
 @blp.doc(security=SECURITY)
@@ -165,7 +164,7 @@ def get_request(request_id):
     return respond(request_body(reloaded_request(request_id)))
 
 
-@blp.get(f"/requests/<{ID}:request_id>/photos/<int(max=9):position>")
+@blp.get("/requests/<int:request_id>/photos/<int(max=9):position>")
 @token_required(*ANYONE)
 @blp.doc(security=SECURITY, responses={"200": {"description": "The photo (image/jpeg).",
                                                "content": {"image/jpeg": {}}}})
@@ -176,7 +175,7 @@ def get_photo(request_id, position):
     return views.photo_response(photo)
 
 
-@blp.post(f"/requests/<{ID}:request_id>/confirm")
+@blp.post("/requests/<int:request_id>/confirm")
 @token_required(*ANYONE)
 @blp.arguments(TaskConfirmIn)
 @blp.response(200, ServiceRequestOut)
@@ -210,7 +209,7 @@ def confirm(data, request_id):
                    headers={"Idempotent-Replayed": "true"} if replayed else None)
 
 
-@blp.post(f"/requests/<{ID}:request_id>/dispute")
+@blp.post("/requests/<int:request_id>/dispute")
 @token_required(*roles.WALLET_ROLES)
 @blp.arguments(TaskDisputeIn)
 @blp.response(200, ServiceRequestOut)
@@ -223,7 +222,7 @@ def dispute(data, request_id):
     return respond(request_body(reloaded_request(request_id)))
 
 
-@blp.post(f"/requests/<{ID}:request_id>/publish")
+@blp.post("/requests/<int:request_id>/publish")
 @token_required(*roles.STAFF_ROLES)
 @blp.arguments(TaskPublishIn)
 @blp.response(201, ServiceRequestOut)
@@ -239,7 +238,7 @@ def publish(data, request_id):
     return respond(request_body(reloaded_request(request_id)), 201)
 
 
-@blp.post(f"/requests/<{ID}:request_id>/decline")
+@blp.post("/requests/<int:request_id>/decline")
 @token_required(*roles.STAFF_ROLES)
 @blp.arguments(TaskReasonIn)
 @blp.response(200, ServiceRequestOut)
@@ -251,7 +250,7 @@ def decline(data, request_id):
     return respond(request_body(reloaded_request(request_id)))
 
 
-@blp.post(f"/requests/<{ID}:request_id>/merge")
+@blp.post("/requests/<int:request_id>/merge")
 @token_required(*roles.STAFF_ROLES)
 @blp.arguments(TaskMergeIn)
 @blp.response(200, ServiceRequestOut)
@@ -264,7 +263,7 @@ def merge(data, request_id):
     return respond(request_body(reloaded_request(request_id)))
 
 
-@blp.post(f"/requests/<{ID}:request_id>/route")
+@blp.post("/requests/<int:request_id>/route")
 @token_required(*roles.STAFF_ROLES)
 @blp.arguments(TaskRouteIn)
 @blp.response(200, ServiceRequestOut)
@@ -311,7 +310,7 @@ def get_figures(since, until, community_id):
     return services.figures(db.session, community_id=community.id, since=since, until=until)
 
 
-@blp.get(f"/tasks/<{ID}:task_id>")
+@blp.get("/tasks/<int:task_id>")
 @token_required(*ANYONE)
 @blp.response(200, TaskOut)
 @blp.doc(security=SECURITY)
@@ -326,7 +325,7 @@ def step(action, task_id):
     return respond(task_for_viewer(task_id))
 
 
-@blp.post(f"/tasks/<{ID}:task_id>/claim")
+@blp.post("/tasks/<int:task_id>/claim")
 @token_required(*roles.WALLET_ROLES)
 @blp.response(200, TaskOut)
 @blp.doc(security=SECURITY)
@@ -336,7 +335,7 @@ def claim(task_id):
     return step(services.claim_task, task_id)
 
 
-@blp.post(f"/tasks/<{ID}:task_id>/release")
+@blp.post("/tasks/<int:task_id>/release")
 @token_required(*roles.WALLET_ROLES)
 @blp.response(200, TaskOut)
 @blp.doc(security=SECURITY)
@@ -345,7 +344,7 @@ def release(task_id):
     return step(services.release_task, task_id)
 
 
-@blp.post(f"/tasks/<{ID}:task_id>/start")
+@blp.post("/tasks/<int:task_id>/start")
 @token_required(*roles.WALLET_ROLES)
 @blp.response(200, TaskOut)
 @blp.doc(security=SECURITY)
@@ -354,7 +353,7 @@ def start(task_id):
     return step(services.start_task, task_id)
 
 
-@blp.post(f"/tasks/<{ID}:task_id>/done")
+@blp.post("/tasks/<int:task_id>/done")
 @token_required(*roles.WALLET_ROLES)
 @blp.response(200, TaskOut)
 @blp.doc(security=SECURITY)
@@ -364,7 +363,7 @@ def done(task_id):
     return step(services.finish_task, task_id)
 
 
-@blp.post(f"/tasks/<{ID}:task_id>/messages")
+@blp.post("/tasks/<int:task_id>/messages")
 @token_required(*ANYONE)
 @blp.arguments(TaskMessageIn)
 @blp.response(201, TaskMessageOut)
@@ -376,7 +375,7 @@ def post_message(data, task_id):
                                  now=utcnow())
 
 
-@blp.post(f"/tasks/<{ID}:task_id>/reassign")
+@blp.post("/tasks/<int:task_id>/reassign")
 @token_required(*roles.STAFF_ROLES)
 @blp.arguments(TaskReassignIn)
 @blp.response(200, TaskOut)
@@ -390,7 +389,7 @@ def reassign(data, task_id):
     return respond(task_for_viewer(task_id))
 
 
-@blp.post(f"/tasks/<{ID}:task_id>/cancel")
+@blp.post("/tasks/<int:task_id>/cancel")
 @token_required(*roles.STAFF_ROLES)
 @blp.arguments(TaskReasonIn)
 @blp.response(200, TaskOut)
@@ -402,7 +401,7 @@ def cancel(data, task_id):
     return respond(task_for_viewer(task_id))
 
 
-@blp.post(f"/tasks/<{ID}:task_id>/decide")
+@blp.post("/tasks/<int:task_id>/decide")
 @token_required(*roles.STAFF_ROLES)
 @blp.arguments(TaskDecideIn)
 @blp.response(200, TaskOut)

@@ -5,11 +5,11 @@ from marshmallow import Schema, fields, validate
 
 from points.api.wallet_schemas import Cursor, Points
 from points.auth.rules import mask_name
+from points.ids import MAX_ID
 from points.tasks import rules
 from points.tasks.models import (ASSIGNMENT_STATUSES, CATEGORIES, EVENT_KINDS, REQUEST_STATUSES,
                                  TASK_STATUSES)
 
-MAX_ID = 2**31 - 1
 ID = validate.Range(min=1, max=MAX_ID)
 
 

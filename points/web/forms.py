@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-MAX_ID = 2**31 - 1  # ids are INTEGER columns
+from points.ids import MAX_ID
 
 
 def row_id(value):

@@ -11,6 +11,7 @@ from points.extensions import unit_of_work
 from tests.factories import (
     bearer, give_points, make_community, make_merchant, make_resident, make_user,
 )
+from tests.races import sql_sent
 
 BALANCE_URL = "/api/v1/me/balance"
 STATEMENT_URL = "/api/v1/me/statement"
@@ -98,6 +99,20 @@ def test_lifetime_earned_ignores_spending_and_subtracts_a_reversal(client, db, c
 
     assert body["lifetime_earned"] == "200"
     assert body["points"] == "150" and body["held"] == "0"
+
+
+def test_a_balance_is_read_in_four_statements(client, db, resident, shop):
+    """The token with its user, the level (the credits' sum, the ladder), and balance, held
+    and lifetime earned in one: what bench/http.py's balance figures were measured with."""
+    earn(db.session, resident, "200")
+    hold(db.session, resident, shop, "50")
+    headers = bearer(client, resident)
+
+    with sql_sent(db.engine) as statements:
+        response = client.get(BALANCE_URL, headers=headers)
+
+    assert response.status_code == 200 and response.get_json()["lifetime_earned"] == "200"
+    assert len(statements) == 4, statements
 
 
 def test_a_user_without_an_account_gets_zeros(client, resident):

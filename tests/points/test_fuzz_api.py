@@ -63,7 +63,7 @@ def hostile(kind):
 
 
 def write_operations(app):
-    """(method, path, operation) of every write in the document, with its JSON fields."""
+    """(method, path, fields) of every write in the document, ``fields`` its JSON fields."""
     document = app.test_client().get("/api/v1/openapi.json").get_json()
     schemas = document["components"]["schemas"]
     for path, item in document["paths"].items():
@@ -76,6 +76,16 @@ def write_operations(app):
                 schema = schemas[schema["$ref"].rsplit("/", 1)[-1]]
             fields = {name: spec.get("type", "string") for name, spec in schema.get("properties", {}).items()}
             yield method, path, fields
+
+
+def writes(site):
+    """(method, path, url, role, fields) of every write: its URL with the site's ids, the
+    role it is called as (None: the token endpoint, which takes no token)."""
+    for method, path, fields in write_operations(site.app):
+        url = url_for_path(site, path)
+        role = None if path == "/api/v1/auth/token" and method == "post" else role_for(
+            endpoint_view(site.app, method, url), method.upper())
+        yield method, path, url, role, fields
 
 
 def endpoint_view(app, method, url):
@@ -144,13 +154,9 @@ def short(values):
 @pytest.mark.slow  # about 10 s on SQLite, 7 s on PostgreSQL
 def test_every_json_write_refuses_hostile_fields(site):
     """Every write operation the document lists (a new one is fuzzed without listing it)."""
-    app = site.app
-    client = app.test_client()
+    client = site.app.test_client()
     broken = []
-    for method, path, fields in write_operations(app):
-        url = url_for_path(site, path)
-        role = None if path == "/api/v1/auth/token" and method == "post" else role_for(
-            endpoint_view(app, method, url), method.upper())
+    for method, path, url, role, fields in writes(site):
         names = fields or {"x": "string"}
         failures = []
 
@@ -180,13 +186,9 @@ BAD_BODIES = ("[]", '"x"', "null", "1e309", "NaN", "-Infinity", "[" * 10_000 + "
 
 
 def test_every_json_write_refuses_bad_bodies(site):
-    app = site.app
-    client = app.test_client()
+    client = site.app.test_client()
     broken = []
-    for method, path, _fields in write_operations(app):
-        url = url_for_path(site, path)
-        role = None if path == "/api/v1/auth/token" and method == "post" else role_for(
-            endpoint_view(app, method, url), method.upper())
+    for method, path, url, role, _fields in writes(site):
         for body in BAD_BODIES if site.backend == "sqlite" else BAD_BODIES[3:7]:
             limiter.reset()
             before = fingerprint(site)
