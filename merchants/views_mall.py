@@ -33,7 +33,7 @@ from points.claims import photos
 from points.errors import ForbiddenError, NotFoundError, translated
 from points.extensions import db
 from points.qr import qr_png
-from points.residents.acting import acting_for
+from points.residents.acting import acting_for, posted_resident_id
 from points.residents.forms import ButtonForm
 from points.residents.switching import current_acting
 from points.residents.views import in_community
@@ -74,14 +74,6 @@ def photo_dir():
     return Path(current_app.config["INSTANCE_PATH"]) / "uploads" / "offers"
 
 
-def resident_id_in(form):
-    """The resident the form acts for (its hidden ``acting_for``), None: oneself."""
-    try:
-        return int(form.acting_for.data) if form.acting_for.data else None
-    except (TypeError, ValueError):
-        return None
-
-
 def page_helpers():
     return {"status_label": status_label, "status_note": status_note, "status_tone": status_tone,
             "local_time": local_time, "display_code": codes.display}
@@ -116,7 +108,7 @@ def offer(offer_id):
 def issue(form, **what):
     """Make the voucher; on a refusal, flash it in plain words and return None."""
     try:
-        acting = acting_for(db.session, current_user, resident_id_in(form))
+        acting = acting_for(db.session, current_user, posted_resident_id(form.acting_for.data))
         issued = services.issue_voucher(
             db.session, acting=acting, idempotency_key=form.request_key.data,
             item_ttl=current_app.config["VOUCHER_ITEM_TTL"],
@@ -228,7 +220,7 @@ def cancel(voucher_id):
     form = CancelForm()
     if form.validate_on_submit():
         try:
-            acting = acting_for(db.session, current_user, resident_id_in(form))
+            acting = acting_for(db.session, current_user, posted_resident_id(form.acting_for.data))
         except ForbiddenError:  # not their voucher to cancel: it stays hidden
             raise VoucherNotFoundError() from None
         try:

@@ -14,6 +14,7 @@ from flask_login import current_user
 import ledger
 from ledger.errors import DomainError
 from merchants import coupons, exports, fund, settlement as settling
+from merchants.errors import ShopNotFoundError
 from merchants.settlement_forms import (CouponRuleForm, IncomeForm, MonthForm, PaidForm,
                                         UseCouponForm)
 from merchants.views import bp
@@ -21,7 +22,7 @@ from points import codes
 from points.auth import roles
 from points.errors import translated
 from points.extensions import db
-from points.residents.acting import acting_for
+from points.residents.acting import acting_for, posted_resident_id
 from points.residents.forms import ButtonForm
 from points.residents.switching import current_acting
 from points.residents.views import in_community
@@ -179,10 +180,10 @@ def my_coupons():
 @require_role(roles.RESIDENT)
 def use_coupon(coupon_id):
     form = UseCouponForm([])
-    if not form.validate_on_submit():
+    if not form.validate_on_submit():  # the shop chosen is not a number of a row
+        refused(ShopNotFoundError())
         return redirect(url_for("merchants.my_coupons"))
-    resident_id = int(form.acting_for.data) if (form.acting_for.data or "").isdigit() else None
-    acting = acting_for(db.session, current_user, resident_id)
+    acting = acting_for(db.session, current_user, posted_resident_id(form.acting_for.data))
     try:
         issued = coupons.issue_coupon_voucher(
             db.session, acting=acting, coupon_id=coupon_id, merchant_id=form.merchant_id.data,

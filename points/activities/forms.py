@@ -15,6 +15,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp
 from ledger.amounts import format_amount
 from points.activities import rules
 from points.earning.models import PER_HOUR
+from points.residents.acting import posted_resident_id
 from points.timeutil import LOCAL, local
 from points.web.forms import row_id
 
@@ -117,5 +118,4 @@ class SignUpForm(FlaskForm):
     acting_for = HiddenField()
 
     def resident_id(self):
-        raw = (self.acting_for.data or "").strip()
-        return int(raw) if raw.isdigit() else None
+        return posted_resident_id(self.acting_for.data)

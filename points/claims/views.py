@@ -17,7 +17,7 @@ from points.claims.models import SECOND_REVIEW
 from points.earning.errors import EarningError
 from points.errors import translated
 from points.extensions import db
-from points.residents.acting import acting_for
+from points.residents.acting import acting_for, posted_resident_id
 from points.residents.forms import ButtonForm
 from points.residents.switching import current_acting
 from points.residents.views import in_community
@@ -101,7 +101,7 @@ def new():
     types = services.claimable_types(db.session, acting.resident.community_id)
     form = ClaimForm(types, rules.local_today(utcnow()))
     if form.validate_on_submit():
-        acting = acting_for(db.session, current_user, request.form.get("acting_for", type=row_id))
+        acting = acting_for(db.session, current_user, posted_resident_id(request.form.get("acting_for")))
         try:
             claim = services.file_claim(
                 db.session, acting=acting, type_id=request.form.get("type_id", type=row_id),

@@ -73,6 +73,18 @@ def _active_resident(session, resident_id):
     return resident
 
 
+def posted_resident_id(raw):
+    """The resident a page form's hidden ``acting_for`` field names: None (oneself) when it
+    is empty or not a number. A number no row can have is refused here, one that is merely
+    not a grant of ``user``'s by ``acting_for``."""
+    raw = (raw or "").strip()
+    if not raw.isdecimal():
+        return None
+    if len(raw) > len(str(MAX_ID)):
+        raise ForbiddenError()
+    return int(raw)
+
+
 def acting_for(session, user, resident_id):
     """``user`` acting for ``resident_id`` (themselves when it is their own id or None).
 

@@ -24,7 +24,7 @@ from points.claims import photos
 from points.claims.views import private_photo
 from points.errors import NotFoundError, translated
 from points.extensions import db
-from points.residents.acting import acting_for
+from points.residents.acting import acting_for, posted_resident_id
 from points.residents.forms import ButtonForm
 from points.residents.switching import current_acting
 from points.residents.views import in_community
@@ -116,7 +116,7 @@ def new_request():
     acting = current_acting(db.session, current_user)
     form = RequestForm()
     if form.validate_on_submit():
-        acting = acting_for(db.session, current_user, request.form.get("acting_for", type=row_id))
+        acting = acting_for(db.session, current_user, posted_resident_id(request.form.get("acting_for")))
         try:
             filed = services.file_request(
                 db.session, acting=acting, category=form.category.data or "",
@@ -177,7 +177,7 @@ def confirm(request_id):
     if not form.validate_on_submit():
         flash(_("请检查评价和想说的话"), "error")
         return redirect(back)
-    acting = acting_for(db.session, current_user, request.form.get("acting_for", type=row_id))
+    acting = acting_for(db.session, current_user, posted_resident_id(request.form.get("acting_for")))
     try:
         closing.confirm_request(db.session, acting=acting, request_id=request_id,
                                  rating=form.rating.data, comment=form.comment.data, now=utcnow())
@@ -196,7 +196,7 @@ def dispute(request_id):
     if not form.validate_on_submit():
         flash(_("原因最多 %(limit)s 个字", limit=rules.REASON_LIMIT), "error")
         return redirect(back)
-    acting = acting_for(db.session, current_user, request.form.get("acting_for", type=row_id))
+    acting = acting_for(db.session, current_user, posted_resident_id(request.form.get("acting_for")))
     try:
         closing.dispute_request(db.session, acting=acting, request_id=request_id,
                                  reason=form.reason.data, now=utcnow())

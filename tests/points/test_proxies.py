@@ -4,7 +4,7 @@ import pytest
 
 from points.errors import ForbiddenError
 from points.residents import services
-from points.residents.acting import acting_for
+from points.residents.acting import acting_for, posted_resident_id
 from points.residents.errors import ProxyAlreadyGrantedError, ProxyIsSelfError, ProxyUserNotFoundError
 from points.timeutil import utcnow
 from tests import factories
@@ -136,3 +136,15 @@ def test_the_me_page_offers_to_act_for_each_linked_resident(client, db, family):
     html = client.get("/me").get_data(as_text=True)
 
     assert "代 王奶奶 操作" in html and 'data-test="act-for"' in html
+
+
+@pytest.mark.parametrize("raw, expected", [(None, None), ("", None), ("  ", None), ("abc", None),
+                                           ("-3", None), ("²", None), (" 42 ", 42)])
+def test_a_posted_acting_for_that_names_no_one_means_oneself(raw, expected):
+    assert posted_resident_id(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["2147483648" + "0" * 10, "9" * 5_000])
+def test_a_posted_acting_for_past_every_id_is_refused(raw):
+    with pytest.raises(ForbiddenError):
+        posted_resident_id(raw)

@@ -4,10 +4,6 @@ import importlib.util
 import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
 
 from sqlalchemy import create_engine, text
@@ -15,6 +11,7 @@ from sqlalchemy import create_engine, text
 import ledger
 from points.config import ROOT, Config, engine_options
 from tests import factories
+from tests.gunicorn import Gunicorn
 from tests.points.reports.conftest import seed
 
 GZIP = {"Accept-Encoding": "gzip"}
@@ -194,42 +191,18 @@ def test_a_csv_report_streams_uncompressed(client, db):
 
 # --- gunicorn for real -------------------------------------------------------------------------
 
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_gunicorn_serves_the_app_with_gzip(tmp_path, sqlite_template):
     instance = tmp_path / "instance"
     instance.mkdir()
     shutil.copy(sqlite_template, instance / "jifen.db")
-    port = free_port()
-    env = {**os.environ, "JIFEN_INSTANCE": str(instance), "SECRET_KEY": "serving-test",
-           "BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": "1", "GUNICORN_THREADS": "2",
-           "JIFEN_SECURE_COOKIES": "0"}
-    env.pop("DATABASE_URL", None)
     log = tmp_path / "gunicorn.log"
-    with open(log, "wb") as out:
-        server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-                                  cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+    server = Gunicorn(log, workers=1, threads=2, JIFEN_INSTANCE=str(instance), DATABASE_URL=None)
     try:
-        deadline = time.monotonic() + 12
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=2) as health:
-                    assert health.status == 200
-                    break
-            except OSError:
-                assert server.poll() is None, log.read_text()
-                assert time.monotonic() < deadline, log.read_text()
-                time.sleep(0.2)
-        request = urllib.request.Request(f"{base}/sign-in", headers=GZIP)
+        server.start()
+        request = urllib.request.Request(f"{server.base}/sign-in", headers=GZIP)
         with urllib.request.urlopen(request, timeout=5) as page:
             assert page.headers["Content-Encoding"] == "gzip"
             assert "<html" in gzip.decompress(page.read()).decode("utf-8")
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        server.stop()
     assert re.search(r'"GET /sign-in HTTP/1.1" 200 \d+ \d+ms', log.read_text())

@@ -9,37 +9,30 @@ server answers. Then the ledger must verify, and the database must hold exactly 
 clients were told: each success once, each refusal nothing, and every balance equal to
 what the clients' own records add up to.
 """
-import os
 import queue
 import random
-import signal
-import socket
-import subprocess
+import shutil
 import threading
 import time
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 import requests
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
 import ledger
-from ledger.models import Account, Base, Hold, Transfer
+from ledger.models import Account, Hold, Transfer
 from ledger.verify import verify
 from tests import factories
-from tests.conftest import reachable_server
+from tests.conftest import private_pg_database
+from tests.gunicorn import START_WITHIN, Gunicorn
 
 pytestmark = pytest.mark.slow
-
-ROOT = Path(__file__).resolve().parents[2]
-GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
 
 RESIDENTS, POOR = 20, 4  # the first POOR residents have too few points for most vouchers
 RICH_POINTS, POOR_POINTS = Decimal("2000"), Decimal("30")
@@ -48,7 +41,6 @@ RICE_STOCK = 6  # a scarce offer: some vouchers for it are refused, out of stock
 RESIDENT_THREADS, CLERK_THREADS, STAFF_THREADS = 6, 2, 2
 VOUCHERS_PER_THREAD = 14
 KILL_AFTER = 50  # successes before the kill
-START_WITHIN = 60  # seconds gunicorn has to answer /healthz (a busy CI machine: slow imports)
 RETRY_FOR = START_WITHIN + 30  # seconds a client keeps retrying one request
 
 
@@ -59,26 +51,11 @@ def crash_database(request, tmp_path):
     """An empty database of its own with every table (PostgreSQL: made on the ``test``
     server, dropped afterwards)."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'crash.db'}"
-        engine = ledger.install(create_engine(url))
-        Base.metadata.create_all(engine)
-        engine.dispose()
-        yield url
+        shutil.copy(request.getfixturevalue("sqlite_template"), tmp_path / "crash.db")
+        yield f"sqlite:///{tmp_path / 'crash.db'}"
         return
-    server = reachable_server()
-    name = f"jifen_crash_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    with server.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = server.url.set(database=name).render_as_string(hide_password=False)
-    try:
-        engine = create_engine(url)
-        Base.metadata.create_all(engine)
-        engine.dispose()
+    with private_pg_database() as url:
         yield url
-    finally:
-        with server.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        server.dispose()
 
 
 def seed(session, upload_dir):
@@ -136,65 +113,6 @@ def seeded_world(url, instance):
     return world
 
 
-# --- gunicorn --------------------------------------------------------------------------
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Gunicorn:
-    """``gunicorn -c gunicorn.conf.py wsgi:app`` (2 workers × 4 threads) in a process group
-    of its own, so that one ``killpg`` takes the master and every worker at once."""
-
-    def __init__(self, url, instance, log):
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log = log
-        self.env = {**os.environ, "DATABASE_URL": url, "JIFEN_INSTANCE": str(instance),
-                    "SECRET_KEY": "crash-test", "JIFEN_SECURE_COOKIES": "0",
-                    "BIND": f"127.0.0.1:{self.port}", "GUNICORN_WORKERS": "2",
-                    "GUNICORN_THREADS": "4", "GUNICORN_MAX_REQUESTS": "0"}
-        self.env.pop("REDIS_URL", None)  # limits in memory: nothing shared with other tests
-        self.process = None
-
-    def start(self):
-        self.spawn()
-        self.wait_ready()
-
-    def spawn(self):
-        with open(self.log, "ab") as out:
-            self.process = subprocess.Popen(
-                [str(GUNICORN), "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT, env=self.env,
-                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-
-    def wait_ready(self):
-        deadline = time.monotonic() + START_WITHIN
-        while True:
-            try:
-                if requests.get(f"{self.base}/healthz", timeout=2).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            assert self.process.poll() is None, self.tail()
-            assert time.monotonic() < deadline, f"gunicorn did not answer:\n{self.tail()}"
-            time.sleep(0.2)
-
-    def kill(self):
-        """SIGKILL to the whole group: no worker finishes what it was doing."""
-        if self.process is None:
-            return
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:  # the whole group is gone already
-            pass
-        self.process.wait(timeout=10)
-
-    def tail(self):
-        return self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
-
-
 # --- the clients -----------------------------------------------------------------------
 
 @dataclass(eq=False)
@@ -207,7 +125,6 @@ class Call:
     body: dict
     key: str
     lost: list = field(default_factory=list)  # attempts that got no answer (the error)
-    in_flight_at_kill: bool = False
     status: int | None = None
     answer: dict | None = None
     replayed: bool = False
@@ -260,8 +177,6 @@ class Load:
         with self.lock:
             cut, answered = list(self.in_flight), list(self.calls)
             self.server.kill()
-        for call in cut:
-            call.in_flight_at_kill = True
         return answered, cut
 
     def thread(self, target, *args):
@@ -385,7 +300,8 @@ def database_state(url):
 def test_a_killed_server_loses_and_doubles_nothing(crash_database, tmp_path):
     started = time.monotonic()
     instance = tmp_path / "instance"
-    server = Gunicorn(crash_database, instance, tmp_path / "gunicorn.log")
+    server = Gunicorn(tmp_path / "gunicorn.log", DATABASE_URL=crash_database,
+                      JIFEN_INSTANCE=str(instance), SECRET_KEY="crash-test")
     try:
         server.spawn()  # its workers import the app while the world is seeded
         world = seeded_world(crash_database, instance)
