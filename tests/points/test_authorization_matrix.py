@@ -22,6 +22,7 @@ from tests.authz_table import (ADMIN, CLERK, DISTRICT, GRID, OTHER, OWNER, PEOPL
                                RESIDENT, STAFF, TABLE)
 from tests.conftest import BACKENDS, private_pg_database
 from tests.factories import sign_in
+from tests.ledger import book
 from tests.points import authz_world
 
 SKIPPED_METHODS = {"HEAD", "OPTIONS"}
@@ -267,7 +268,8 @@ def fresh(m, person):
 
 
 def snapshot(m):
-    """Every voucher, claim, coupon, settlement, request and person as they stand."""
+    """Every voucher, claim, coupon, settlement, request and person as they stand, and the
+    ledger's counts."""
     from points.auth.models import User
 
     with m.app.app_context():
@@ -285,6 +287,7 @@ def snapshot(m):
                                 Settlement.payment_reference),
             "requests": rows(ServiceRequest.id, ServiceRequest.status),
             "people": rows(User.id, User.name, User.phone, User.active),
+            "ledger": book.snapshot(session),  # a refusal that kept a row's status but moved points
         }
         session.remove()
     return state
