@@ -37,7 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,10 +45,13 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, make_url, text  # noqa: E402
 
+from bench import seed_scale  # noqa: E402
+from points.months import month_of, preceding, this_month  # noqa: E402
+from points.timeutil import local, utcnow  # noqa: E402
+
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/jifen_bench_reports"
 OWN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/jifen_bench_batch"
-LOCAL = timezone(timedelta(hours=8))
-FLASK = [str(ROOT / ".venv" / "bin" / "flask"), "--app", "wsgi"]
+FLASK = [sys.executable, "-m", "flask", "--app", "wsgi"]
 # The rows each job writes, counted by id above the start and by kind: other runs may be
 # writing to the same database at the time (a ledger entry is two per transfer: not counted).
 JOB_ROWS = {
@@ -78,16 +81,6 @@ FINGERPRINTS = {
 
 def log(line):
     print(line, flush=True)
-
-
-def month_of(moment):
-    local = moment.astimezone(LOCAL)
-    return f"{local.year:04d}-{local.month:02d}"
-
-
-def previous_month(moment):
-    first = moment.astimezone(LOCAL).date().replace(day=1) - timedelta(days=1)
-    return f"{first.year:04d}-{first.month:02d}"
 
 
 def job_args(name, months):
@@ -130,23 +123,6 @@ def copy_database(url, copy):
         connection.execute(text(f'CREATE DATABASE "{copy}" TEMPLATE "{url.database}"'))
     server.dispose()
     return url.set(database=copy).render_as_string(hide_password=False)
-
-
-def advance_sequences(url):
-    """``COPY`` with explicit ids leaves the id sequences at 1 (``seed_scale.py`` does not
-    move them): move each past its table's largest id, or the jobs' first insert collides.
-    Harmless when they are past already."""
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        found = connection.execute(text(
-            "SELECT table_name, column_name, pg_get_serial_sequence(quote_ident(table_name), "
-            "column_name) FROM information_schema.columns WHERE table_schema = 'public' AND "
-            "pg_get_serial_sequence(quote_ident(table_name), column_name) IS NOT NULL")).all()
-        for table, column, sequence in found:
-            connection.execute(text(
-                f'SELECT setval(:sequence, GREATEST((SELECT max("{column}") FROM "{table}"), '
-                f"(SELECT last_value FROM {sequence}), 1))"), {"sequence": sequence})
-    engine.dispose()
 
 
 def drop_database(url):
@@ -201,7 +177,9 @@ def run(url, args, *, kill_at=None, echo=False):
         if echo:
             log(f"    | {line}")
         found = PROGRESS.match(line)
-        if kill_at is not None and found and int(found[1]) >= kill_at * int(found[2]):
+        # Only while chunks are left: a job whose last count line reaches the share has
+        # finished, and killing it then would prove nothing (reported as "NOT killed").
+        if (kill_at is not None and found and int(found[2]) * kill_at <= int(found[1]) < int(found[2])):
             process.send_signal(signal.SIGKILL)
             killed = True
             break
@@ -290,13 +268,13 @@ def main():
         if make_url(url).database in ("jifen_bench_reports", "test", "postgres"):
             raise SystemExit(f"refusing to reseed {make_url(url).database}; name another database")
         seed(url, args.scale, datetime.fromisoformat(args.seed_now))
-    advance_sequences(url)
+    seed_scale.advance_sequences(url)
     engine = create_engine(url)
     now = seed_now(engine)
     engine.dispose()
-    months = {"as_of": args.as_of or datetime.now(LOCAL).date().isoformat(),
+    months = {"as_of": args.as_of or local(utcnow()).date().isoformat(),
               "coupons": args.coupons_month or month_of(now - timedelta(days=1)),
-              "settlements": args.settlements_month or previous_month(now),
+              "settlements": args.settlements_month or month_of(preceding(this_month(now))),
               "gamification": args.gamification_community}
     jobs = args.jobs.split(",")
     log(f"{make_url(url).database}: history to {now.isoformat()}; expiry as of {months['as_of']}, "

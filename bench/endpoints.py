@@ -50,7 +50,7 @@ def connection():
 
 def _key(prefix):
     _local.counter += 1
-    return f"bench-{prefix}:{threading.get_native_id()}:{id(_local)}:{_local.counter}:{utcnow().timestamp()}"
+    return f"bench-{prefix}:{threading.get_native_id()}:{_local.counter}:{utcnow().timestamp()}"
 
 
 def _move(cursor, rows, debit, credit, hundredths, kind, key, hold_id, now):

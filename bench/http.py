@@ -59,6 +59,7 @@ if __name__ != "http":
 
     import ledger
     import points.models  # noqa: F401  (every table on the one metadata)
+    from bench import seed_scale
     from points import wallets
     from points.auth.models import User
     from points.auth.passwords import hash_password
@@ -137,14 +138,6 @@ def drop(url):
     with server.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     server.dispose()
-
-
-def advance_sequences(url):
-    """Sequences past the largest ids (bench/seed_scale.py does it; a database it filled
-    before it did, or one the service wrote to, is made safe here)."""
-    from bench.seed_scale import advance_sequences as advance
-
-    advance(url)
 
 
 def prepare(url, run_tag):
@@ -472,7 +465,7 @@ def main():
     if seeded:
         seed(url, args.scale or (0.02 if args.quick else 0.1))
     run_tag = secrets.token_hex(4)
-    advance_sequences(url)
+    seed_scale.advance_sequences(url)  # also for a database filled before the loader did it
     found = prepare(url, run_tag)
     log(f"{len(found.residents)} residents with tokens in {len(found.shops)} communities, "
         f"funded {FUNDING} points each")

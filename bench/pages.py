@@ -5,9 +5,9 @@
 
 On the database ``bench/seed_scale.py`` filled (``jifen_bench_reports`` by default), signs
 in as one person of each role of the busiest community (the resident with the most ledger
-entries, the owner of the busiest shop, a grid worker, staff, the director and the district
-administrator) and opens, through the Flask test client, every page the URL map has that
-takes no URL parameters, plus the pages of that person's own things (a voucher, an
+entries, then the first by id of its shop owners, grid workers, staff and directors; and
+the first district administrator) and opens, through the Flask test client, every page
+the URL map has that takes no URL parameters, plus the pages of that person's own things (a voucher, an
 activity, the resident's page and card for staff, the shop's page). Downloads are left out
 (bench/exports.py measures them).
 
