@@ -128,26 +128,24 @@ def build(session, instance):
     w.other_shop_voucher = make.make_voucher(session, w.neighbour, merchant=w.other_shop,
                                              points="10")
     make.give_fund(session, a, "5000.00")
-    redeemed = make.make_redemption(session, w.resident, w.shop, "15", last_month, clerk=w.clerk)
+    make.make_redemption(session, w.resident, w.shop, "15", last_month, clerk=w.clerk)
     make.make_redemption(session, w.neighbour, w.other_shop, "15", last_month,
                          clerk=w.other_clerk)
-    w.redeemed = redeemed.voucher if hasattr(redeemed, "voucher") else redeemed
     w.settlement = settlement.settle_merchant(session, actor=w.staff, community=a,
                                               merchant_id=w.shop.id, period=w.period,
                                               now=now).settlement
     w.other_settlement = settlement.settle_merchant(session, actor=w.staff, community=a,
                                                     merchant_id=w.other_shop.id,
                                                     period=w.period, now=now).settlement
-    w.refundable = make.make_voucher(session, w.resident, merchant=w.shop, points="12")
-    w.refundable = _redeem(session, w.clerk, w.refundable, now)
-    w.neighbour_redeemed = _redeem(session, w.other_clerk, make.make_voucher(
-        session, w.neighbour, merchant=w.other_shop, points="11"), now)
+    w.refundable = make.make_redemption(session, w.resident, w.shop, "12", now, clerk=w.clerk)
+    w.neighbour_redeemed = make.make_redemption(session, w.neighbour, w.other_shop, "11", now,
+                                                clerk=w.other_clerk)
 
     # Coupons, devices, a notification.
     w.rule = coupons.save_rule(session, actor=w.staff, community=a, now=now, values={
         "name": "月度奖励", "min_points": Decimal("10"), "points": Decimal("20"),
         "budget": Decimal("1000"), "valid_days": 30, "active": True})
-    coupons.issue_coupons(session, actor=w.staff, community=a, rule_id=_id(w.rule),
+    coupons.issue_coupons(session, actor=w.staff, community=a, rule_id=w.rule.id,
                           month=w.month, now=now)
     w.coupon = session.scalar(select(Coupon.id).where(Coupon.user_id == w.resident.id))
     w.neighbour_coupon = session.scalar(select(Coupon.id).where(Coupon.user_id == w.neighbour.id))
@@ -172,14 +170,3 @@ def frozen(w):
             setattr(w, name, SimpleNamespace(**{column.key: getattr(value, column.key)
                                                 for column in table.columns}))
     return w
-
-
-def _id(thing):
-    return thing["id"] if isinstance(thing, dict) else thing.id
-
-
-def _redeem(session, clerk, voucher, now):
-    from merchants import services
-
-    services.redeem_voucher(session, clerk=clerk, voucher_id=voucher.id, now=now)
-    return voucher
