@@ -16,4 +16,5 @@ from points.gamification.models import BadgeAward, Level, MonthlyTally, Standing
 from points.tasks.models import (RequestPhoto, ServiceRequest, Task, TaskAssignment,  # noqa: F401
                                  TaskEvent, TaskMessage)
 from points.api.idempotency import IdempotentRequest  # noqa: F401
+from points.reports.closed_months import MonthFlows  # noqa: F401
 from points.reports.snapshots import ReportSnapshot  # noqa: F401

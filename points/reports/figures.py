@@ -61,6 +61,8 @@ from points.earning.models import ActivityType, Credit
 from merchants.models import Merchant, Voucher
 from points.errors import ForbiddenError
 from points.households.models import Household
+from points.extensions import unit_of_work
+from points.reports import closed_months
 from points.reports.errors import (
     BadPeriodError,
     CommunityNotFoundError,
@@ -68,7 +70,7 @@ from points.reports.errors import (
     GridNotFoundError,
     GridRequiredError,
 )
-from points.timeutil import local, start_of_local_date
+from points.timeutil import local, start_of_local_date, utcnow
 
 ISSUE_KINDS = ("earn", "grant", "coupon")
 CREDIT_SIDE_KINDS = ISSUE_KINDS + ("refund",)  # the holder is the credited account
@@ -174,6 +176,12 @@ def _across(communities, community_column, holder):
     return [community_column.in_(communities), holder.community_id == community_column]
 
 
+def _bucket(bounds):
+    """The index ``i`` of a transfer's ``[bounds[i], bounds[i + 1])``."""
+    return case(*[(Transfer.created_at < edge, literal(index))
+                  for index, edge in enumerate(bounds[1:])], else_=literal(-1))
+
+
 def _flows(session, *, community_id, grid_id, bounds, communities=None):
     """``{(bucket, kind): amount}`` of the counted flows, bucket ``i`` being
     ``[bounds[i], bounds[i + 1])``: one grouped query over (community_id, created_at).
@@ -183,8 +191,7 @@ def _flows(session, *, community_id, grid_id, bounds, communities=None):
     holder_id = case((Transfer.kind == REDEEM, Hold.account_id),
                      (Transfer.kind.in_(CREDIT_SIDE_KINDS), Transfer.credit_account_id),
                      else_=Transfer.debit_account_id)
-    bucket = case(*[(Transfer.created_at < edge, literal(index))
-                    for index, edge in enumerate(bounds[1:])], else_=literal(-1))
+    bucket = _bucket(bounds)
     where = [Transfer.ledger == ledger.POINTS, Transfer.kind.in_(FLOW_KINDS),
              Transfer.created_at >= bounds[0], Transfer.created_at < bounds[-1],
              or_(Transfer.kind != REVERSE, original.kind.in_(ISSUE_KINDS))]
@@ -305,7 +312,7 @@ def _residents_where(community_id, grid_id):
     return where
 
 
-def _participation(session, *, community_id, grid_id, since, until, year):
+def _participation(session, *, community_id, grid_id, since, until):
     residents = session.scalar(select(func.count(User.id)).where(*_residents_where(community_id, grid_id)),
                                execution_options=ALL)
     active = session.scalar(
@@ -316,20 +323,27 @@ def _participation(session, *, community_id, grid_id, since, until, year):
     if grid_id is not None:
         homes.append(Household.grid_id == grid_id)
     households = session.scalar(select(func.count(Household.id)).where(*homes), execution_options=ALL)
-    # Households any of whose people or whose own account got points this year.
+    return residents or 0, active or 0, households or 0
+
+
+def _homes(session, *, community_id, grid_id, bounds):
+    """``{bucket: household ids}`` reached in each ``[bounds[i], bounds[i + 1])``: issued
+    points to the household's own account or to anyone living in it."""
     holder, person = aliased(Account), aliased(User)
     home = func.coalesce(person.household_id,
                          case((holder.owner_type == wallets.HOUSEHOLD, holder.owner_id)))
-    where = [Transfer.ledger == ledger.POINTS, Transfer.kind.in_(ISSUE_KINDS),
-             Transfer.created_at >= year[0], Transfer.created_at < year[1]]
-    if community_id is not None:
-        where.append(Transfer.community_id == community_id)
-    stmt = (select(func.count(func.distinct(home))).select_from(Transfer)
+    stmt = (select(_bucket(bounds), home).distinct().select_from(Transfer)
             .join(holder, holder.id == Transfer.credit_account_id)
             .outerjoin(person, and_(holder.owner_type == wallets.RESIDENT, person.id == holder.owner_id))
-            .where(*where, *_holder_filter(holder, community_id, grid_id)))
-    this_year = session.scalar(stmt, execution_options=ALL)
-    return residents or 0, active or 0, households or 0, this_year or 0
+            .where(Transfer.ledger == ledger.POINTS, Transfer.kind.in_(ISSUE_KINDS),
+                   Transfer.community_id == community_id,
+                   Transfer.created_at >= bounds[0], Transfer.created_at < bounds[-1],
+                   *_holder_filter(holder, community_id, grid_id)))
+    found = {}
+    for index, home_id in session.execute(stmt, execution_options=ALL):
+        if home_id is not None:
+            found.setdefault(int(index), set()).add(home_id)
+    return found
 
 
 def _approvals(session, community_id, now):
@@ -354,33 +368,136 @@ def series_bounds(now, count=SERIES_MONTHS):
     return [months.month_of(day) for day in days], edges
 
 
-def summary(session, *, community_id, since, until, grid_id=None, now):
-    """The figures of ``community_id`` (or of its grid ``grid_id``) for ``[since, until)``."""
-    community = session.get(Community, community_id)
-    issued, redeemed, expired = _totals(
-        _flows(session, community_id=community_id, grid_id=grid_id, bounds=[since, until]), 0)
-    labels, edges = series_bounds(now)
+def _month_edges(days):
+    """The moments bounding consecutive local months starting ``days``."""
+    return [months.moments_of(day)[0] for day in days] + [months.moments_of(days[-1])[1]]
+
+
+def _computed_months(session, *, community_id, grid_id, days):
+    """``{month: closed_months.Month}`` of the consecutive months starting ``days``, from
+    the ledger: two grouped queries."""
+    edges = _month_edges(days)
     flows = _flows(session, community_id=community_id, grid_id=grid_id, bounds=edges)
+    homes = _homes(session, community_id=community_id, grid_id=grid_id, bounds=edges)
+    return {months.month_of(day): closed_months.Month(*_totals(flows, index), frozenset(homes.get(index, ())))
+            for index, day in enumerate(days)}
+
+
+def _consecutive(first, last):
+    days = [first]
+    while days[-1] < last:
+        days.append(months.following(days[-1]))
+    return days
+
+
+def _closed(session, *, community_id, grid_id, days, wall_clock):
+    """``{month: closed_months.Month}`` of the closed months among those starting ``days``:
+    the stored rows, and the missing ones computed from the ledger and stored."""
+    closed = sorted(day for day in set(days) if closed_months.is_closed(day, wall_clock))
+    if not closed:
+        return {}
+    found = closed_months.stored(session, community_id=community_id, grid_id=grid_id,
+                                 labels=[months.month_of(day) for day in closed])
+    missing = [day for day in closed if months.month_of(day) not in found]
+    if missing:
+        computed = _computed_months(session, community_id=community_id, grid_id=grid_id,
+                                    days=_consecutive(missing[0], missing[-1]))
+        new = {months.month_of(day): computed[months.month_of(day)] for day in missing}
+        with unit_of_work(session):
+            closed_months.store(session, community_id=community_id, grid_id=grid_id, found=new,
+                                now=wall_clock)
+        found.update(new)
+    return found
+
+
+def _open_from(days, closed):
+    """The index of the first of ``days`` whose month is not closed (later months never are)."""
+    return next((index for index, day in enumerate(days) if months.month_of(day) not in closed), len(days))
+
+
+def summary(session, *, community_id, since, until, grid_id=None, now):
+    """The figures of ``community_id`` (or of its grid ``grid_id``) for ``[since, until)``.
+    Closed months come from ``closed_months`` (stored once from the ledger), so the series
+    and the year's households read the open month's transfers only."""
+    community = session.get(Community, community_id)
+    labels, edges = series_bounds(now)
+    series_days = [months.first_day(label) for label in labels]
+    this_year = local(now).year
+    year_days = [date(this_year, month, 1) for month in range(1, 13)]
+    period_day = months.this_month(since)
+    if months.moments_of(period_day) != (since, until):
+        period_day = None  # not one whole local month: always counted from the ledger
+    closed = _closed(session, community_id=community_id, grid_id=grid_id,
+                     days=series_days + year_days + [day for day in [period_day] if day], wall_clock=utcnow())
+
+    first_open = _open_from(series_days, closed)
+    live_edges = edges[first_open:]
+    live = (_flows(session, community_id=community_id, grid_id=grid_id, bounds=live_edges)
+            if len(live_edges) > 1 else {})
     series = []
     for index, label in enumerate(labels):
-        month_issued, month_redeemed, _ = _totals(flows, index)
-        series.append(MonthFigures(label, month_issued, month_redeemed))
+        if index < first_open:
+            month = closed[label]
+            series.append(MonthFigures(label, month.issued, month.redeemed))
+        else:
+            month_issued, month_redeemed, _ = _totals(live, index - first_open)
+            series.append(MonthFigures(label, month_issued, month_redeemed))
+    live_periods = list(zip(live_edges, live_edges[1:]))
+    if period_day is not None and months.month_of(period_day) in closed:
+        month = closed[months.month_of(period_day)]
+        issued, redeemed, expired = month.issued, month.redeemed, month.expired
+    elif (since, until) in live_periods:
+        issued, redeemed, expired = _totals(live, live_periods.index((since, until)))
+    else:
+        issued, redeemed, expired = _totals(
+            _flows(session, community_id=community_id, grid_id=grid_id, bounds=[since, until]), 0)
+
+    year_open = _open_from(year_days, closed)
+    homes = set().union(*(closed[months.month_of(day)].homes for day in year_days[:year_open]))
+    if year_open < len(year_days):
+        homes |= _homes(session, community_id=community_id, grid_id=grid_id,
+                        bounds=[months.moments_of(year_days[year_open])[0],
+                                months.moments_of(year_days[-1])[1]]).get(0, set())
     outstanding = _outstanding(session, community_id, grid_id)
-    this_year = local(now).year
-    year = (start_of_local_date(date(this_year, 1, 1)), start_of_local_date(date(this_year + 1, 1, 1)))
-    residents, active, households, this_year = _participation(
-        session, community_id=community_id, grid_id=grid_id, since=since, until=until, year=year)
+    residents, active, households = _participation(
+        session, community_id=community_id, grid_id=grid_id, since=since, until=until)
     waiting, decided, median = _approvals(session, community_id, now)
     return Summary(
         since=since, until=until, community_id=community_id, grid_id=grid_id, issued=issued,
         redeemed=redeemed, expired=expired, outstanding=outstanding,
         outstanding_cny=ledger.points_to_cny(outstanding, community.points_per_yuan),
         fund_balance=fund.fund_balance(session, community_id), residents=residents,
-        active_residents=active, households=households, households_this_year=this_year,
+        active_residents=active, households=households, households_this_year=len(homes),
         approvals_waiting=waiting, decided_30_days=decided, median_decision_minutes=median,
         series=series,
         activities=_activities(session, community_id=community_id, grid_id=grid_id, since=since, until=until),
         shops=_shops(session, community_id=community_id, grid_id=grid_id, since=since, until=until))
+
+
+@dataclass(frozen=True)
+class Difference:
+    """A stored closed month that a recomputation from the ledger does not give."""
+
+    community_id: int
+    grid_id: int  # closed_months.WHOLE for the whole community
+    month: str
+    stored: object
+    recomputed: object
+
+
+def check_closed_months(session):
+    """Every stored closed month recomputed from the ledger: ``(rows checked, the
+    Difference list)``, the list empty when every row equals the ledger."""
+    rows = closed_months.every_row(session)
+    differences = []
+    for row in rows:
+        day = months.first_day(row.month)
+        grid_id = row.grid_id or None
+        again = _computed_months(session, community_id=row.community_id, grid_id=grid_id, days=[day])[row.month]
+        kept = closed_months.Month(row.issued, row.redeemed, row.expired, frozenset(row.homes))
+        if kept != again:
+            differences.append(Difference(row.community_id, row.grid_id, row.month, kept, again))
+    return len(rows), differences
 
 
 def district_summary(session, *, since, until, now):
