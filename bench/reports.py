@@ -7,7 +7,10 @@ On the database ``bench/seed_scale.py`` filled (``jifen_bench_reports`` by defau
 ``points.reports.figures``: ``summary`` of the community with the most transfers this
 month, ``summary`` of its busiest grid, ``district_summary`` (every community) and
 ``summary_for`` as the district administrator (the district page), for this month at the
-moment the data was generated. Prints the median and p95 in ms of several calls after one
+moment the data was generated; and the community's ``summary`` with none of its closed
+months stored (``points.reports.closed_months``: every call reads the year's transfers and
+stores the months again), against the same with them stored. Every stored month is then
+recomputed from the ledger (``figures.check_closed_months``); one that differs fails the run. Prints the median and p95 in ms of several calls after one
 warm-up, the ratios, and the ``EXPLAIN (ANALYZE, BUFFERS)`` plan of every distinct
 statement each call sends (captured with a ``before_cursor_execute`` listener; a statement
 sent several times is explained once, with its count). ``--check`` also times the district
@@ -40,12 +43,13 @@ from ledger.models import Transfer  # noqa: E402
 from points.auth.models import User  # noqa: E402
 from points.communities.models import Community  # noqa: E402
 from points.households.models import Household  # noqa: E402
-from points.reports import figures, snapshots  # noqa: E402
+from points.reports import closed_months, figures, snapshots  # noqa: E402
 
 WATCHED = ("ledger_transfers", "ledger_entries", "credits", "users", "households", "vouchers")
 BIG = 100_000  # rows: a Seq Scan on a watched table this large fails the run
 LIMIT_MS = 1000
 BATCH = "district_summary (cron refresh)"  # a batch job, not a page: no 1 s limit, scans allowed
+COLD = "summary, community, no month stored"  # what the page cost before closed months were stored
 SUMMED = ("issued", "redeemed", "expired", "outstanding", "outstanding_cny", "fund_balance", "residents",
           "active_residents", "households", "households_this_year", "approvals_waiting", "decided_30_days")
 
@@ -174,11 +178,21 @@ def main():
         log(f"community {community}, grid {grid}, district administrator {admin.id}\n")
         # The district page reads the stored copy the cron job writes (points.reports.snapshots).
         snapshots.ReportSnapshot.__table__.create(engine, checkfirst=True)
+        closed_months.MonthFlows.__table__.create(engine, checkfirst=True)
         started = time.perf_counter()
         snapshots.refresh(session, since=since, until=until, now=now)
         refresh_ms = (time.perf_counter() - started) * 1000
         log(f"reports refresh (the cron job storing the district's figures): {refresh_ms:.0f} ms")
+        def from_the_ledger():
+            """The community's summary with no closed month stored: all twelve months of the
+            series and the year's households read from the ledger, then stored."""
+            session.execute(closed_months.MonthFlows.__table__.delete().where(
+                closed_months.MonthFlows.community_id == community))
+            session.commit()
+            return figures.summary(session, community_id=community, since=since, until=until, now=now)
+
         calls = {
+            COLD: from_the_ledger,
             "summary, community": lambda: figures.summary(
                 session, community_id=community, since=since, until=until, now=now),
             "summary, grid": lambda: figures.summary(
@@ -195,7 +209,8 @@ def main():
                 failures.append(f"{name}: p95 {p95:.0f} ms ≥ {LIMIT_MS} ms")
         district = results[BATCH][0]
         one = results["summary, community"][0]
-        log(f"\nratios: grid / community {results['summary, grid'][0] / one:.2f}; district / community "
+        log(f"\nratios: community with closed months stored / from the ledger {one / results[COLD][0]:.2f}; "
+            f"grid / community {results['summary, grid'][0] / one:.2f}; district / community "
             f"{district / one:.1f} ({info['communities']} communities); district per community "
             f"{district / info['communities']:.1f} ms")
         found = calls[BATCH]()
@@ -207,6 +222,11 @@ def main():
         log(f"community {community}: issued {mine.issued}, redeemed {mine.redeemed}, expired {mine.expired}, "
             f"outstanding {mine.outstanding}, active {mine.active_residents}/{mine.residents}, "
             f"{len(mine.activities)} activity types, {len(mine.shops)} shops")
+        checked, differences = figures.check_closed_months(session)
+        faults = [d for d in differences if d.grid_id == closed_months.WHOLE]
+        log(f"closed months stored: {checked} rows recomputed from the ledger, {len(faults)} differ")
+        if faults:
+            failures.append(f"{len(faults)} stored closed months differ from the ledger")
         if args.check:
             started = time.perf_counter()
             reference = per_community(session, since=since, until=until, now=now)

@@ -84,13 +84,15 @@ def merchant_summary(session, user):
 def staff_summary(session, user):
     """Counts of the community; a grid worker's counts cover their own grids only."""
     households = select(func.count()).select_from(Household)
-    residents = (select(func.count()).select_from(User).join(Household, User.household_id == Household.id)
-                 .where(User.role == roles.RESIDENT))
+    # Residents living in a household (the foreign key: the household exists).
+    residents = (select(func.count()).select_from(User)
+                 .where(User.role == roles.RESIDENT, User.household_id.is_not(None)))
     grids = select(func.count()).select_from(Grid)
     if user.role == roles.GRID_WORKER:
         own = [grid.id for grid in user.grids]
         households = households.where(Household.grid_id.in_(own))
-        residents = residents.where(Household.grid_id.in_(own))
+        residents = residents.join(Household, User.household_id == Household.id).where(
+            Household.grid_id.in_(own))
         grids = grids.where(Grid.id.in_(own))
     return {
         "residents": session.scalar(residents),

@@ -15,3 +15,14 @@ def test_grid_worker_counts_only_their_own_grids(db):
         "residents": 1, "households": 1, "grids": 1, "merchants": 0}
     assert staff_summary(db.session, staff)["residents"] == 3
     assert staff_summary(db.session, staff)["grids"] == 2
+
+
+def test_residents_are_people_living_in_a_household_and_the_district_counts_every_community(db):
+    first, second = make_community(db.session), make_community(db.session)
+    make_resident(db.session, first, household=make_household(db.session, first, make_grid(db.session, first)))
+    make_resident(db.session, second, household=make_household(db.session, second, make_grid(db.session, second)))
+    make_user(db.session, second, "resident", household=None)  # not yet placed in a household
+    make_user(db.session, second, "staff")  # staff are not residents
+    district = make_user(db.session, None, "district_admin")
+    assert staff_summary(db.session, district) | {"merchants": 0} == {
+        "residents": 2, "households": 2, "grids": 2, "merchants": 0}
