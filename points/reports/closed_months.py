@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import JSON, String, UniqueConstraint, select
+from sqlalchemy import JSON, String, UniqueConstraint, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -88,3 +88,7 @@ def store(session, *, community_id, grid_id, found, now):
 
 def every_row(session):
     return session.execute(select(MonthFlows).order_by(MonthFlows.id), execution_options=ALL).scalars().all()
+
+
+def row_count(session):
+    return session.scalar(select(func.count(MonthFlows.id)), execution_options=ALL)

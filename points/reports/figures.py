@@ -421,14 +421,13 @@ def summary(session, *, community_id, since, until, grid_id=None, now):
     and the year's households read the open month's transfers only."""
     community = session.get(Community, community_id)
     labels, edges = series_bounds(now)
-    series_days = [months.first_day(label) for label in labels]
-    this_year = local(now).year
-    year_days = [date(this_year, month, 1) for month in range(1, 13)]
+    needed = _needed_days(now)
+    series_days, year_days = needed[:len(labels)], needed[len(labels):]
     period_day = months.this_month(since)
     if months.moments_of(period_day) != (since, until):
         period_day = None  # not one whole local month: always counted from the ledger
     closed = _closed(session, community_id=community_id, grid_id=grid_id,
-                     days=series_days + year_days + [day for day in [period_day] if day], wall_clock=utcnow())
+                     days=needed + [day for day in [period_day] if day], wall_clock=utcnow())
 
     first_open = _open_from(series_days, closed)
     live_edges = edges[first_open:]
@@ -472,6 +471,29 @@ def summary(session, *, community_id, since, until, grid_id=None, now):
         series=series,
         activities=_activities(session, community_id=community_id, grid_id=grid_id, since=since, until=until),
         shops=_shops(session, community_id=community_id, grid_id=grid_id, since=since, until=until))
+
+
+def _needed_days(now):
+    """The first days of the months a summary at ``now`` reads: the series and the year."""
+    labels, _ = series_bounds(now)
+    year = local(now).year
+    return [months.first_day(label) for label in labels] + [date(year, month, 1) for month in range(1, 13)]
+
+
+def store_closed_months(session, *, now):
+    """Store every community's and grid's closed months that a summary at ``now`` reads
+    and that are missing (one query per community or grid once they are stored):
+    ``reports refresh`` runs it, so no page view pays for a month that just closed.
+    Returns how many rows were added."""
+    days, wall_clock = _needed_days(now), utcnow()
+    scopes = [(cid, None) for cid in session.scalars(select(Community.id).order_by(Community.id),
+                                                      execution_options=ALL)]
+    scopes += session.execute(select(Grid.community_id, Grid.id).order_by(Grid.community_id, Grid.id),
+                              execution_options=ALL).all()
+    before = closed_months.row_count(session)
+    for community_id, grid_id in scopes:
+        _closed(session, community_id=community_id, grid_id=grid_id, days=days, wall_clock=wall_clock)
+    return closed_months.row_count(session) - before
 
 
 @dataclass(frozen=True)

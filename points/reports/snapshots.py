@@ -108,7 +108,8 @@ def months_back(now, count):
 def refresh_command(count):
     """Compute and store the district's figures: this month and last month always, older
     months only when missing (they no longer change), so that the district's pages read a
-    stored copy for every month of the last year."""
+    stored copy for every month of the last year; then every community's and grid's
+    closed months that are not stored yet (``closed_months``)."""
     now = now_utc()
     for number, (since, until) in enumerate(months_back(now, count)):
         if number >= 2 and _stored(db.session, since, until) is not None:
@@ -116,6 +117,8 @@ def refresh_command(count):
         summary = refresh(db.session, since=since, until=until, now=now)
         click.echo(f"{months.month_of(since)}: issued {summary.issued}, redeemed {summary.redeemed}, "
                    f"{summary.residents} residents")
+    added = figures.store_closed_months(db.session, now=now)
+    click.echo(f"closed months stored for the communities and grids: {added} new")
 
 
 @reports_group.command("check-months")

@@ -197,3 +197,23 @@ def test_a_month_closes_a_day_after_its_end():
     assert not closed_months.is_closed(day, end)
     assert not closed_months.is_closed(day, end + timedelta(hours=23, minutes=59))
     assert closed_months.is_closed(day, end + timedelta(days=1))
+
+
+def test_the_refresh_job_stores_every_community_and_grid_once(db, app):
+    session = db.session
+    h = history(session)
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["reports", "refresh"])
+    assert first.exit_code == 0, first.output
+    rows = stored_rows(session)
+    two_back = months.month_of(h.past[1])
+    for grid_id in (closed_months.WHOLE, h.grid1.id, h.grid2.id):
+        assert (h.community.id, grid_id, two_back) in rows
+    assert rows[(h.community.id, h.grid2.id, two_back)].issued == D(25)
+    assert f"{len(rows)} new" in first.output
+    again = runner.invoke(args=["reports", "refresh"])
+    assert "closed months stored for the communities and grids: 0 new" in again.output
+    assert len(stored_rows(session)) == len(rows)
+    # A page view after the job computes nothing more.
+    summarise(session, h, grid=h.grid1)
+    assert len(stored_rows(session)) == len(rows)

@@ -65,6 +65,8 @@ def test_refresh_keeps_a_year_of_months_and_recomputes_only_the_last_two(app, db
 
     assert first.exit_code == again.exit_code == 0
     assert len(stored) == len(after) == 13
-    assert len(again.output.splitlines()) == 2  # this month and last month only
+    lines = again.output.splitlines()
+    assert len(lines) == 3  # this month and last month only, then the closed months: none new
+    assert lines[-1] == "closed months stored for the communities and grids: 0 new"
     older = sorted(after)[:-2]
     assert all(after[since] == computed for since, computed in stored if since in older)
