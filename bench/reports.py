@@ -10,12 +10,12 @@ month, ``summary`` of its busiest grid, ``district_summary`` (every community) a
 moment the data was generated; and the community's ``summary`` with none of its closed
 months stored (``points.reports.closed_months``: every call reads the year's transfers and
 stores the months again), against the same with them stored. Every stored month is then
-recomputed from the ledger (``figures.check_closed_months``); one that differs fails the run. Prints the median and p95 in ms of several calls after one
-warm-up, the ratios, and the ``EXPLAIN (ANALYZE, BUFFERS)`` plan of every distinct
-statement each call sends (captured with a ``before_cursor_execute`` listener; a statement
-sent several times is explained once, with its count). ``--check`` also times the district
-the first way, one ``summary`` per community summed, and fails unless ``district_summary``
-equals it.
+recomputed from the ledger (``figures.check_closed_months``); one that differs fails the
+run. Prints the median and p95 in ms of several calls after one warm-up, the ratios, and
+the ``EXPLAIN (ANALYZE, BUFFERS)`` plan of every distinct statement each call sends
+(captured with a ``before_cursor_execute`` listener; a statement sent several times is
+explained once, with its count). ``--check`` also times the district the first way, one
+``summary`` per community summed, and fails unless ``district_summary`` equals it.
 
 Exits non-zero when a call's p95 is 1 s or more, or when a plan reads one of
 ``ledger_transfers``, ``ledger_entries``, ``credits``, ``users``, ``households`` or

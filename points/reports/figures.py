@@ -513,9 +513,8 @@ def check_closed_months(session):
     rows = closed_months.every_row(session)
     differences = []
     for row in rows:
-        day = months.first_day(row.month)
-        grid_id = row.grid_id or None
-        again = _computed_months(session, community_id=row.community_id, grid_id=grid_id, days=[day])[row.month]
+        again = _computed_months(session, community_id=row.community_id, grid_id=row.grid_id or None,
+                                 days=[months.first_day(row.month)])[row.month]
         kept = closed_months.Month(row.issued, row.redeemed, row.expired, frozenset(row.homes))
         if kept != again:
             differences.append(Difference(row.community_id, row.grid_id, row.month, kept, again))

@@ -5,8 +5,9 @@ the last one, and once for each older month of the last year, and the district's
 read the stored copy, saying when it was computed.
 
 A stored copy is the exact ``figures.district_summary`` of its period at ``computed_at``;
-a period without one is computed on the spot. Community and grid figures are always live
-(a few hundred milliseconds at county scale).
+a period without one is computed on the spot. Community and grid figures are live (tens
+of milliseconds at county scale), their closed months read from ``closed_months``, which
+the same job fills.
 """
 from dataclasses import asdict, fields, replace
 from datetime import datetime

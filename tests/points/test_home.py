@@ -19,8 +19,9 @@ def test_grid_worker_counts_only_their_own_grids(db):
 
 def test_residents_are_people_living_in_a_household_and_the_district_counts_every_community(db):
     first, second = make_community(db.session), make_community(db.session)
-    make_resident(db.session, first, household=make_household(db.session, first, make_grid(db.session, first)))
-    make_resident(db.session, second, household=make_household(db.session, second, make_grid(db.session, second)))
+    for community in (first, second):
+        home = make_household(db.session, community, make_grid(db.session, community))
+        make_resident(db.session, community, household=home)
     make_user(db.session, second, "resident", household=None)  # not yet placed in a household
     make_user(db.session, second, "staff")  # staff are not residents
     district = make_user(db.session, None, "district_admin")

@@ -184,8 +184,8 @@ def test_readers_racing_to_store_a_month_store_it_once(session, engine):
     assert all(found == results[0] for found in results)
     session.rollback()  # SQLite: a fresh snapshot, after the readers' writes
     count = session.scalar(select(func.count(MonthFlows.id)).where(MonthFlows.community_id == community_id))
-    labels = {row.month for row in results[0].series} | {
-        months.month_of(day) for day in [months.first_day(f"{local(now).year}-{m:02d}") for m in range(1, 13)]}
+    year = local(now).year
+    labels = {row.month for row in results[0].series} | {f"{year}-{month:02d}" for month in range(1, 13)}
     closed = [label for label in labels if closed_months.is_closed(months.first_day(label), utcnow())]
     assert count == len(closed)
     assert figures.check_closed_months(session)[1] == []
