@@ -4,9 +4,9 @@
     .venv/bin/python bench/reports.py [--quick]
 
 On the database ``bench/seed_scale.py`` filled (``jifen_bench_reports`` by default), times
-``points.reports.figures``: ``summary`` of the community with the most transfers this
-month, ``summary`` of its busiest grid, ``district_summary`` (every community) and
-``summary_for`` as the district administrator (the district page), for this month at the
+``points.reports``: ``figures.summary`` of the community with the most transfers this
+month, the same of its busiest grid, ``district.district_summary`` (every community) and
+``access.summary_for`` as the district administrator (the district page), for this month at the
 moment the data was generated; and the community's ``summary`` with none of its closed
 months stored (``points.reports.closed_months``: every call reads the year's transfers and
 stores the months again), against the same with them stored. Every stored month is then
@@ -43,7 +43,7 @@ from ledger.models import Transfer  # noqa: E402
 from points.auth.models import User  # noqa: E402
 from points.communities.models import Community  # noqa: E402
 from points.households.models import Household  # noqa: E402
-from points.reports import closed_months, figures, snapshots  # noqa: E402
+from points.reports import access, closed_months, district, figures, snapshots  # noqa: E402
 
 WATCHED = ("ledger_transfers", "ledger_entries", "credits", "users", "households", "vouchers")
 BIG = 100_000  # rows: a Seq Scan on a watched table this large fails the run
@@ -120,17 +120,13 @@ def per_community(session, *, since, until, now):
     ids = session.scalars(select(Community.id).order_by(Community.id)).all()
     parts = [figures.summary(session, community_id=cid, since=since, until=until, now=now) for cid in ids]
     totals = {name: sum((getattr(part, name) for part in parts), 0) for name in SUMMED}
-    medians = sorted(part.median_decision_minutes for part in parts
-                     if part.median_decision_minutes is not None)
-    median = None
-    if medians:
-        middle = len(medians) // 2
-        median = medians[middle] if len(medians) % 2 else round((medians[middle - 1] + medians[middle]) / 2)
+    median = district.median_of(part.median_decision_minutes for part in parts
+                                if part.median_decision_minutes is not None)
     series = [(month.month, sum((p.series[i].issued for p in parts), 0),
                sum((p.series[i].redeemed for p in parts), 0)) for i, month in enumerate(parts[0].series)]
     return dict(totals, median=median, series=series,
-                activities=figures._merged(part.activities for part in parts),
-                shops=figures._merged(part.shops for part in parts))
+                activities=district.merged(part.activities for part in parts),
+                shops=district.merged(part.shops for part in parts))
 
 
 def same_as_per_community(found, reference):
@@ -169,7 +165,7 @@ def main():
     with Session(engine) as session:
         info = {name: json.loads(value) for name, value in session.execute(text("SELECT * FROM bench_info"))}
         now = datetime.fromisoformat(info["now"])
-        since, until = figures.period_of(now=now)
+        since, until = access.period_of(now=now)
         rows = table_rows(session)
         community, grid, admin = samples(session, since, until)
         log(f"PostgreSQL {session.scalar(text('SHOW server_version'))}; scale {info['scale']}: "
@@ -197,8 +193,8 @@ def main():
                 session, community_id=community, since=since, until=until, now=now),
             "summary, grid": lambda: figures.summary(
                 session, community_id=community, since=since, until=until, grid_id=grid, now=now),
-            BATCH: lambda: figures.district_summary(session, since=since, until=until, now=now),
-            "summary_for, district admin": lambda: figures.summary_for(
+            BATCH: lambda: district.district_summary(session, since=since, until=until, now=now),
+            "summary_for, district admin": lambda: access.summary_for(
                 session, actor=admin, since=since, until=until, now=now),
         }
         for name, call in calls.items():
@@ -207,12 +203,12 @@ def main():
             log(f"{name:30} median {median:8.1f} ms   p95 {p95:8.1f} ms   ({runs} runs)")
             if p95 >= LIMIT_MS and name != BATCH:
                 failures.append(f"{name}: p95 {p95:.0f} ms ≥ {LIMIT_MS} ms")
-        district = results[BATCH][0]
+        district_ms = results[BATCH][0]
         one = results["summary, community"][0]
         log(f"\nratios: community with closed months stored / from the ledger {one / results[COLD][0]:.2f}; "
             f"grid / community {results['summary, grid'][0] / one:.2f}; district / community "
-            f"{district / one:.1f} ({info['communities']} communities); district per community "
-            f"{district / info['communities']:.1f} ms")
+            f"{district_ms / one:.1f} ({info['communities']} communities); district per community "
+            f"{district_ms / info['communities']:.1f} ms")
         found = calls[BATCH]()
         mine = calls["summary, community"]()
         log(f"district: issued {found.issued}, redeemed {found.redeemed}, expired {found.expired}, "

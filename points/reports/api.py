@@ -9,7 +9,7 @@ from points.api import Blueprint, token_required
 from points.auth.roles import STAFF_ROLES
 from points.communities.models import Community
 from points.extensions import db
-from points.reports import figures
+from points.reports import access
 from points.reports.schemas import SummaryOut, SummaryQueryIn
 from points.timeutil import utcnow
 
@@ -44,8 +44,8 @@ def summary(month=None, since=None, until=None, grid=None, community=None):
     name, all with ``key`` null.
     """
     now = utcnow()
-    start, end = figures.period_of(month=month, since=since, until=until, now=now)
-    found = figures.summary_for(db.session, actor=g.user, since=start, until=end, grid_id=grid,
+    start, end = access.period_of(month=month, since=since, until=until, now=now)
+    found = access.summary_for(db.session, actor=g.user, since=start, until=end, grid_id=grid,
                                 community_code=community, now=now)
     code = None
     if found.community_id is not None:

@@ -71,7 +71,11 @@ def stored(session, *, community_id, grid_id, labels):
     rows = session.execute(select(MonthFlows).where(
         MonthFlows.community_id == community_id, MonthFlows.grid_id == (grid_id or WHOLE),
         MonthFlows.month.in_(labels)), execution_options=ALL).scalars()
-    return {row.month: Month(row.issued, row.redeemed, row.expired, frozenset(row.homes)) for row in rows}
+    return {row.month: month_of(row) for row in rows}
+
+
+def month_of(row):
+    return Month(row.issued, row.redeemed, row.expired, frozenset(row.homes))
 
 
 def store(session, *, community_id, grid_id, found, now):

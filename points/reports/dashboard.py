@@ -1,7 +1,7 @@
 """数据看板 and 月度汇总: the dashboard of a community, a grid or the district, and the
 printable monthly summary for the street office.
 
-Both pages read ``figures.summary_for`` (the figures of ``GET /api/v1/reports/summary``)
+Both pages read ``access.summary_for`` (the figures of ``GET /api/v1/reports/summary``)
 for a local month (``?month=YYYY-MM``, this month by default), optionally one grid
 (``?grid=<id>``; a grid worker's own grid by default) and, for district administrators,
 one community (``?community=<code>``; without it every community summed). A month, grid
@@ -26,7 +26,7 @@ from points.errors import translated
 from points.extensions import db
 from points.gamification import boards
 from points.inspections.services import clean_households
-from points.reports import figures
+from points.reports import access
 from points.reports.errors import BadPeriodError, GridNotFoundError, ReportError
 from points.residents.services import grids_in_reach
 from points.timeutil import utcnow
@@ -142,7 +142,7 @@ def _communities(session):
 def read_choice(session, actor, args, now, choice):
     """Fill ``choice`` from the query ``args`` for ``actor``; raises ``ReportError`` on a
     month or grid that cannot be read (``choice`` keeps what was understood). Whether
-    the grid or community may be read is ``figures.summary_for``'s to say."""
+    the grid or community may be read is ``access.summary_for``'s to say."""
     choice.month = _month_arg(args.get("month"), now)
     grid_id = _grid_arg(args.get("grid"))
     if actor.role == roles.DISTRICT_ADMIN:
@@ -255,9 +255,9 @@ def _page(template, extra):
     choice = Choice(month=months.month_of(now))
     try:
         read_choice(db.session, current_user, request.args, now, choice)
-        since, until = figures.period_of(month=choice.month, now=now)
+        since, until = access.period_of(month=choice.month, now=now)
         code = (request.args.get("community") or "").strip() or None
-        found = figures.summary_for(db.session, actor=current_user, since=since, until=until,
+        found = access.summary_for(db.session, actor=current_user, since=since, until=until,
                                     grid_id=choice.grid_id, community_code=code, now=now)
     except ReportError as error:
         if isinstance(choice.grid, _Unlisted):

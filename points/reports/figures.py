@@ -41,36 +41,27 @@ and approvals are community-wide whatever the grid (a grid has no fund; claims a
 decided by the office).
 """
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
 import ledger
-from ledger.accounts import COMMUNITY
 from ledger.models import Account, Hold, Transfer
 from merchants import fund
 from points import months, wallets
-from points.auth.models import GridAssignment, User
-from points.auth.roles import DISTRICT_ADMIN, GRID_WORKER, RESIDENT, STAFF_ROLES
+from points.auth.models import User
+from points.auth.roles import RESIDENT
 from points.claims import rules as claim_rules
 from points.claims.models import Claim
 from points.communities.models import Community, Grid
 from points.earning.models import ActivityType, Credit
 from merchants.models import Merchant, Voucher
-from points.errors import ForbiddenError
 from points.households.models import Household
 from points.extensions import unit_of_work
 from points.reports import closed_months
-from points.reports.errors import (
-    BadPeriodError,
-    CommunityNotFoundError,
-    DistrictGridError,
-    GridNotFoundError,
-    GridRequiredError,
-)
-from points.timeutil import local, start_of_local_date, utcnow
+from points.timeutil import local, utcnow
 
 ISSUE_KINDS = ("earn", "grant", "coupon")
 CREDIT_SIDE_KINDS = ISSUE_KINDS + ("refund",)  # the holder is the credited account
@@ -154,7 +145,7 @@ def _grid_households(grid_id):
     return select(Household.id).where(Household.grid_id == grid_id)
 
 
-def _holder_filter(account, community_id, grid_id):
+def holder_filter(account, community_id, grid_id):
     """Resident and household accounts of the community (of the grid's households)."""
     where = [account.ledger == ledger.POINTS, account.owner_type.in_(HOLDERS)]
     if community_id is not None:
@@ -167,7 +158,7 @@ def _holder_filter(account, community_id, grid_id):
     return where
 
 
-def _across(communities, community_column, holder):
+def across(communities, community_column, holder):
     """The district's filter: the listed communities (an ``IN`` the (community_id, …)
     indexes can walk), each transfer counted on its own community's accounts only, as
     one summary per community would."""
@@ -182,7 +173,7 @@ def _bucket(bounds):
                   for index, edge in enumerate(bounds[1:])], else_=literal(-1))
 
 
-def _flows(session, *, community_id, grid_id, bounds, communities=None):
+def grouped_flows(session, *, community_id, grid_id, bounds, communities=None):
     """``{(bucket, kind): amount}`` of the counted flows, bucket ``i`` being
     ``[bounds[i], bounds[i + 1])``: one grouped query over (community_id, created_at).
     ``communities``: the sum over those communities (``community_id`` None)."""
@@ -202,25 +193,25 @@ def _flows(session, *, community_id, grid_id, bounds, communities=None):
             .outerjoin(Hold, Hold.id == Transfer.hold_id)
             .outerjoin(original, original.id == Transfer.reverses_id)
             .join(holder, holder.id == holder_id)
-            .where(*where, *_holder_filter(holder, community_id, grid_id),
-                   *_across(communities, Transfer.community_id, holder))
+            .where(*where, *holder_filter(holder, community_id, grid_id),
+                   *across(communities, Transfer.community_id, holder))
             .group_by(bucket, Transfer.kind))
     return {(int(index), kind): Decimal(amount or 0)
             for index, kind, amount in session.execute(stmt, execution_options=ALL)}
 
 
-def _totals(flows, bucket):
+def flow_totals(flows, bucket):
     def of(*kinds):
         return sum((flows.get((bucket, kind), ZERO) for kind in kinds), ZERO)
 
     return (of(*ISSUE_KINDS) - of(REVERSE), of(REDEEM) - of(REFUND), of(*EXPIRED_KINDS))
 
 
-def _ranked(rows):
+def ranked(rows):
     return sorted(rows, key=lambda share: (-share.points, share.name, share.key or 0))
 
 
-def _activities(session, *, community_id, grid_id, since, until, communities=None):
+def activity_shares(session, *, community_id, grid_id, since, until, communities=None):
     """Earned points by activity type (credits less their reversals; inspections as key None).
     ``communities``: every type of those communities (``community_id`` None)."""
     holder = aliased(Account)
@@ -234,8 +225,8 @@ def _activities(session, *, community_id, grid_id, since, until, communities=Non
                 .select_from(Transfer)
                 .outerjoin(Credit, join_on)
                 .join(holder, holder.id == holder_side)
-                .where(*where, *_holder_filter(holder, community_id, grid_id),
-                       *_across(communities, Transfer.community_id, holder))
+                .where(*where, *holder_filter(holder, community_id, grid_id),
+                       *across(communities, Transfer.community_id, holder))
                 .group_by(Credit.type_id))
         return {key: (count, Decimal(amount or 0))
                 for key, count, amount in session.execute(stmt, execution_options=ALL)}
@@ -255,10 +246,10 @@ def _activities(session, *, community_id, grid_id, since, until, communities=Non
         count, points = earned.get(key, (0, ZERO))
         gone_count, gone = taken.get(key, (0, ZERO))
         rows.append(Share(key, names.get(key, ""), count - gone_count, points - gone))
-    return _ranked(rows)
+    return ranked(rows)
 
 
-def _shops(session, *, community_id, grid_id, since, until, communities=None):
+def shop_shares(session, *, community_id, grid_id, since, until, communities=None):
     """Redeemed points by shop: redemptions less refunds (the community store as key None).
     ``communities``: every shop of those communities (``community_id`` None)."""
     holder = aliased(Account)
@@ -273,8 +264,8 @@ def _shops(session, *, community_id, grid_id, since, until, communities=None):
         if outer:
             stmt = stmt.outerjoin(Hold, Hold.id == Transfer.hold_id)
         stmt = (stmt.join(Voucher, join_on).join(holder, holder.id == holder_side)
-                .where(*where, *_holder_filter(holder, community_id, grid_id),
-                       *_across(communities, Transfer.community_id, holder))
+                .where(*where, *holder_filter(holder, community_id, grid_id),
+                       *across(communities, Transfer.community_id, holder))
                 .group_by(Voucher.merchant_id))
         return {key: (count, Decimal(amount or 0))
                 for key, count, amount in session.execute(stmt, execution_options=ALL)}
@@ -292,18 +283,18 @@ def _shops(session, *, community_id, grid_id, since, until, communities=None):
         count, points = redeemed.get(key, (0, ZERO))
         back_count, back = refunded.get(key, (0, ZERO))
         rows.append(Share(key, names.get(key, ""), count - back_count, points - back))
-    return _ranked(rows)
+    return ranked(rows)
 
 
 def _outstanding(session, community_id, grid_id):
     stmt = (select(func.coalesce(func.sum(Account.balance), ZERO),
                    func.coalesce(func.sum(Account.held), ZERO))
-            .where(*_holder_filter(Account, community_id, grid_id)))
+            .where(*holder_filter(Account, community_id, grid_id)))
     balance, held = session.execute(stmt, execution_options=ALL).one()
     return Decimal(balance) + Decimal(held)
 
 
-def _residents_where(community_id, grid_id):
+def residents_where(community_id, grid_id):
     where = [User.role == RESIDENT, User.active.is_(True)]
     if community_id is not None:
         where.append(User.community_id == community_id)
@@ -313,11 +304,11 @@ def _residents_where(community_id, grid_id):
 
 
 def _participation(session, *, community_id, grid_id, since, until):
-    residents = session.scalar(select(func.count(User.id)).where(*_residents_where(community_id, grid_id)),
+    residents = session.scalar(select(func.count(User.id)).where(*residents_where(community_id, grid_id)),
                                execution_options=ALL)
     active = session.scalar(
         select(func.count(func.distinct(Credit.user_id))).join(User, User.id == Credit.user_id)
-        .where(*_residents_where(community_id, grid_id), Credit.reversed_at.is_(None),
+        .where(*residents_where(community_id, grid_id), Credit.reversed_at.is_(None),
                Credit.created_at >= since, Credit.created_at < until), execution_options=ALL)
     homes = [Household.community_id == community_id] if community_id is not None else []
     if grid_id is not None:
@@ -326,19 +317,23 @@ def _participation(session, *, community_id, grid_id, since, until):
     return residents or 0, active or 0, households or 0
 
 
+def home_of(holder, person):
+    """The household an issuing transfer reached: the person's (``person`` outer-joined on
+    a resident ``holder``) or the household's own account's."""
+    return func.coalesce(person.household_id, case((holder.owner_type == wallets.HOUSEHOLD, holder.owner_id)))
+
+
 def _homes(session, *, community_id, grid_id, bounds):
     """``{bucket: household ids}`` reached in each ``[bounds[i], bounds[i + 1])``: issued
     points to the household's own account or to anyone living in it."""
     holder, person = aliased(Account), aliased(User)
-    home = func.coalesce(person.household_id,
-                         case((holder.owner_type == wallets.HOUSEHOLD, holder.owner_id)))
-    stmt = (select(_bucket(bounds), home).distinct().select_from(Transfer)
+    stmt = (select(_bucket(bounds), home_of(holder, person)).distinct().select_from(Transfer)
             .join(holder, holder.id == Transfer.credit_account_id)
             .outerjoin(person, and_(holder.owner_type == wallets.RESIDENT, person.id == holder.owner_id))
             .where(Transfer.ledger == ledger.POINTS, Transfer.kind.in_(ISSUE_KINDS),
                    Transfer.community_id == community_id,
                    Transfer.created_at >= bounds[0], Transfer.created_at < bounds[-1],
-                   *_holder_filter(holder, community_id, grid_id)))
+                   *holder_filter(holder, community_id, grid_id)))
     found = {}
     for index, home_id in session.execute(stmt, execution_options=ALL):
         if home_id is not None:
@@ -360,12 +355,10 @@ def _approvals(session, community_id, now):
 
 def series_bounds(now, count=SERIES_MONTHS):
     """The ``count`` local months ending with ``now``'s: ``(labels, count + 1 moments)``."""
-    first = months.this_month(now)
-    days = [first]
+    days = [months.this_month(now)]
     for _ in range(count - 1):
         days.insert(0, months.preceding(days[0]))
-    edges = [start_of_local_date(day) for day in days] + [months.moments_of(first)[1]]
-    return [months.month_of(day) for day in days], edges
+    return [months.month_of(day) for day in days], _month_edges(days)
 
 
 def _month_edges(days):
@@ -377,9 +370,10 @@ def _computed_months(session, *, community_id, grid_id, days):
     """``{month: closed_months.Month}`` of the consecutive months starting ``days``, from
     the ledger: two grouped queries."""
     edges = _month_edges(days)
-    flows = _flows(session, community_id=community_id, grid_id=grid_id, bounds=edges)
+    flows = grouped_flows(session, community_id=community_id, grid_id=grid_id, bounds=edges)
     homes = _homes(session, community_id=community_id, grid_id=grid_id, bounds=edges)
-    return {months.month_of(day): closed_months.Month(*_totals(flows, index), frozenset(homes.get(index, ())))
+    return {months.month_of(day): closed_months.Month(*flow_totals(flows, index),
+                                                      frozenset(homes.get(index, ())))
             for index, day in enumerate(days)}
 
 
@@ -431,7 +425,7 @@ def summary(session, *, community_id, since, until, grid_id=None, now):
 
     first_open = _open_from(series_days, closed)
     live_edges = edges[first_open:]
-    live = (_flows(session, community_id=community_id, grid_id=grid_id, bounds=live_edges)
+    live = (grouped_flows(session, community_id=community_id, grid_id=grid_id, bounds=live_edges)
             if len(live_edges) > 1 else {})
     series = []
     for index, label in enumerate(labels):
@@ -439,17 +433,17 @@ def summary(session, *, community_id, since, until, grid_id=None, now):
             month = closed[label]
             series.append(MonthFigures(label, month.issued, month.redeemed))
         else:
-            month_issued, month_redeemed, _ = _totals(live, index - first_open)
+            month_issued, month_redeemed, _ = flow_totals(live, index - first_open)
             series.append(MonthFigures(label, month_issued, month_redeemed))
     live_periods = list(zip(live_edges, live_edges[1:]))
     if period_day is not None and months.month_of(period_day) in closed:
         month = closed[months.month_of(period_day)]
         issued, redeemed, expired = month.issued, month.redeemed, month.expired
     elif (since, until) in live_periods:
-        issued, redeemed, expired = _totals(live, live_periods.index((since, until)))
+        issued, redeemed, expired = flow_totals(live, live_periods.index((since, until)))
     else:
-        issued, redeemed, expired = _totals(
-            _flows(session, community_id=community_id, grid_id=grid_id, bounds=[since, until]), 0)
+        issued, redeemed, expired = flow_totals(
+            grouped_flows(session, community_id=community_id, grid_id=grid_id, bounds=[since, until]), 0)
 
     year_open = _open_from(year_days, closed)
     homes = set().union(*(closed[months.month_of(day)].homes for day in year_days[:year_open]))
@@ -469,8 +463,9 @@ def summary(session, *, community_id, since, until, grid_id=None, now):
         active_residents=active, households=households, households_this_year=len(homes),
         approvals_waiting=waiting, decided_30_days=decided, median_decision_minutes=median,
         series=series,
-        activities=_activities(session, community_id=community_id, grid_id=grid_id, since=since, until=until),
-        shops=_shops(session, community_id=community_id, grid_id=grid_id, since=since, until=until))
+        activities=activity_shares(session, community_id=community_id, grid_id=grid_id, since=since,
+                                   until=until),
+        shops=shop_shares(session, community_id=community_id, grid_id=grid_id, since=since, until=until))
 
 
 def _needed_days(now):
@@ -515,193 +510,7 @@ def check_closed_months(session):
     for row in rows:
         again = _computed_months(session, community_id=row.community_id, grid_id=row.grid_id or None,
                                  days=[months.first_day(row.month)])[row.month]
-        kept = closed_months.Month(row.issued, row.redeemed, row.expired, frozenset(row.homes))
+        kept = closed_months.month_of(row)
         if kept != again:
             differences.append(Difference(row.community_id, row.grid_id, row.month, kept, again))
     return len(rows), differences
-
-
-def district_summary(session, *, since, until, now):
-    """Every community's figures summed, as one summary per community would give them,
-    in grouped queries over all communities (not one summary per community). The median
-    decision time is the median of the communities' medians (None if none)."""
-    rates = dict(session.execute(select(Community.id, Community.points_per_yuan).order_by(Community.id),
-                                 execution_options=ALL).all())
-    ids = list(rates)
-    issued, redeemed, expired = _totals(
-        _flows(session, community_id=None, grid_id=None, bounds=[since, until], communities=ids), 0)
-    labels, edges = series_bounds(now)
-    flows = _flows(session, community_id=None, grid_id=None, bounds=edges, communities=ids)
-    series = []
-    for index, label in enumerate(labels):
-        month_issued, month_redeemed, _ = _totals(flows, index)
-        series.append(MonthFigures(label, month_issued, month_redeemed))
-    owed = _outstanding_by_community(session, ids)
-    outstanding = sum(owed.values(), ZERO)
-    outstanding_cny = sum((ledger.points_to_cny(points, rates[cid]) for cid, points in owed.items()), ZERO)
-    this_year = local(now).year
-    year = (start_of_local_date(date(this_year, 1, 1)), start_of_local_date(date(this_year + 1, 1, 1)))
-    residents, active, households, this_year = _district_participation(
-        session, ids, since=since, until=until, year=year)
-    waiting, decided, median = _district_approvals(session, ids, now)
-    return Summary(
-        since=since, until=until, community_id=None, grid_id=None, issued=issued, redeemed=redeemed,
-        expired=expired, outstanding=outstanding, outstanding_cny=Decimal(outstanding_cny),
-        fund_balance=_district_fund(session, ids), residents=residents, active_residents=active,
-        households=households, households_this_year=this_year, approvals_waiting=waiting,
-        decided_30_days=decided, median_decision_minutes=median, series=series,
-        activities=_merged([_activities(session, community_id=None, grid_id=None, since=since, until=until,
-                                        communities=ids)]),
-        shops=_merged([_shops(session, community_id=None, grid_id=None, since=since, until=until,
-                              communities=ids)]))
-
-
-def _outstanding_by_community(session, ids):
-    """``{community id: balance plus held of its residents' and households' accounts}``."""
-    stmt = (select(Account.community_id, func.sum(Account.balance), func.sum(Account.held))
-            .where(*_holder_filter(Account, None, None), Account.community_id.in_(ids))
-            .group_by(Account.community_id))
-    return {cid: Decimal(balance or 0) + Decimal(held or 0)
-            for cid, balance, held in session.execute(stmt, execution_options=ALL)}
-
-
-def _district_fund(session, ids):
-    """The communities' fund balances (yuan) summed."""
-    total = session.scalar(select(func.sum(Account.balance)).where(
-        Account.community_id.in_(ids), Account.ledger == ledger.CNY, Account.owner_type == COMMUNITY,
-        Account.owner_id == Account.community_id, Account.purpose == "fund"), execution_options=ALL)
-    return Decimal(total or 0)
-
-
-def _district_participation(session, ids, *, since, until, year):
-    """As ``_participation`` summed over the communities ``ids``."""
-    residents = session.scalar(select(func.count(User.id)).where(
-        *_residents_where(None, None), User.community_id.in_(ids)), execution_options=ALL)
-    # A person lives in one community: distinct over all is the sum of the communities'.
-    active = session.scalar(
-        select(func.count(func.distinct(Credit.user_id))).join(User, User.id == Credit.user_id)
-        .where(*_residents_where(None, None), User.community_id.in_(ids), Credit.reversed_at.is_(None),
-               Credit.created_at >= since, Credit.created_at < until), execution_options=ALL)
-    households = session.scalar(select(func.count(Household.id)).where(Household.community_id.in_(ids)),
-                                execution_options=ALL)
-    holder, person = aliased(Account), aliased(User)
-    home = func.coalesce(person.household_id,
-                         case((holder.owner_type == wallets.HOUSEHOLD, holder.owner_id)))
-    per_community = (
-        select(func.count(func.distinct(home)).label("homes")).select_from(Transfer)
-        .join(holder, holder.id == Transfer.credit_account_id)
-        .outerjoin(person, and_(holder.owner_type == wallets.RESIDENT, person.id == holder.owner_id))
-        .where(Transfer.ledger == ledger.POINTS, Transfer.kind.in_(ISSUE_KINDS),
-               Transfer.created_at >= year[0], Transfer.created_at < year[1],
-               *_holder_filter(holder, None, None), *_across(ids, Transfer.community_id, holder))
-        .group_by(Transfer.community_id).subquery())
-    this_year = session.scalar(select(func.sum(per_community.c.homes)), execution_options=ALL)
-    return residents or 0, active or 0, households or 0, int(this_year or 0)
-
-
-def _district_approvals(session, ids, now):
-    """Claims waiting and decided in 30 days over ``ids``; the median of the communities'
-    median decision times."""
-    waiting = session.scalar(select(func.count(Claim.id)).where(
-        Claim.community_id.in_(ids), Claim.status.in_(claim_rules.OPEN_STATUSES)), execution_options=ALL)
-    durations = {}
-    for cid, created, decided in session.execute(
-            select(Claim.community_id, Claim.created_at, Claim.decided_at).where(
-                Claim.community_id.in_(ids), Claim.decided_at.is_not(None),
-                Claim.decided_at >= now - claim_rules.RESPONSE_WINDOW), execution_options=ALL):
-        durations.setdefault(cid, []).append(decided - created)
-    medians = sorted(claim_rules.median_minutes(found) for found in durations.values())
-    median = None
-    if medians:
-        middle = len(medians) // 2
-        median = (medians[middle] if len(medians) % 2
-                  else round((medians[middle - 1] + medians[middle]) / 2))
-    return waiting or 0, sum(map(len, durations.values())), median
-
-
-def _merged(splits):
-    """Shares of several communities summed by name (a district has no common ids): a
-    named row keeps the first community's id, the unnamed rows (inspections, the store)
-    stay ``key`` None."""
-    rows = {}
-    for split in splits:
-        for share in split:
-            key, count, points = rows.get(share.name, (share.key, 0, ZERO))
-            rows[share.name] = (key, count + share.count, points + share.points)
-    return _ranked([Share(key, name, count, points) for name, (key, count, points) in rows.items()])
-
-
-# Who may read which figures --------------------------------------------------------------
-
-MAX_PERIOD = timedelta(days=366)
-
-
-def period_of(*, month=None, since=None, until=None, now):
-    """``(since, until)`` aware UTC moments of a local month ``YYYY-MM`` (default: this
-    month) or of local days ``since`` (inclusive) to ``until`` (exclusive), at most a
-    year; ``BadPeriodError`` otherwise."""
-    if month is not None:
-        if since is not None or until is not None:
-            raise BadPeriodError()
-        first = months.first_day(month)
-        if first is None:
-            raise BadPeriodError()
-        return months.moments_of(first)
-    if since is None and until is None:
-        return months.moments_of(months.this_month(now))
-    if since is None or until is None or not since < until or until - since > MAX_PERIOD:
-        raise BadPeriodError()
-    return start_of_local_date(since), start_of_local_date(until)
-
-
-def _grid_of(session, community_id, grid_id):
-    grid = session.scalar(select(Grid).where(Grid.id == grid_id, Grid.community_id == community_id),
-                          execution_options=ALL)
-    if grid is None:
-        raise GridNotFoundError()
-    return grid.id
-
-
-def summary_for(session, *, actor, since, until, grid_id=None, community_code=None, now):
-    """The summary ``actor`` may read. Office staff and admins: their community (or one of
-    its grids). Grid workers: one of their own grids (their only one when none is named).
-    District admins: a community by code (or one of its grids), else every community
-    summed. Everyone else: ``ForbiddenError``."""
-    role = actor.role
-    if role not in STAFF_ROLES:
-        raise ForbiddenError()
-    if role == DISTRICT_ADMIN:
-        if community_code is None:
-            if grid_id is not None:
-                raise DistrictGridError()
-            from points.reports.snapshots import district_figures
-
-            return district_figures(session, since=since, until=until, now=now)
-        community = session.scalar(select(Community).where(Community.code == community_code),
-                                   execution_options=ALL)
-        if community is None:
-            raise CommunityNotFoundError()
-        community_id = community.id
-    else:
-        community_id = actor.community_id
-        if community_id is None:
-            raise ForbiddenError()
-        if community_code is not None:
-            own = session.get(Community, community_id)
-            if own is None or own.code != community_code:
-                raise ForbiddenError()
-    if role == GRID_WORKER:
-        mine = session.scalars(select(GridAssignment.grid_id).where(GridAssignment.user_id == actor.id)
-                               .order_by(GridAssignment.grid_id)).all()
-        if grid_id is None:
-            if not mine:
-                raise ForbiddenError()
-            if len(mine) > 1:
-                raise GridRequiredError()
-            grid_id = mine[0]
-        elif grid_id not in mine:
-            raise ForbiddenError()
-    if grid_id is not None:
-        grid_id = _grid_of(session, community_id, grid_id)
-    return summary(session, community_id=community_id, since=since, until=until, grid_id=grid_id,
-                   now=now)

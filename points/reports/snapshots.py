@@ -4,7 +4,7 @@
 the last one, and once for each older month of the last year, and the district's pages
 read the stored copy, saying when it was computed.
 
-A stored copy is the exact ``figures.district_summary`` of its period at ``computed_at``;
+A stored copy is the exact ``district.district_summary`` of its period at ``computed_at``;
 a period without one is computed on the spot. Community and grid figures are live (tens
 of milliseconds at county scale), their closed months read from ``closed_months``, which
 the same job fills.
@@ -22,7 +22,7 @@ from ledger.models import Base, BigId, utcnow
 from points import months
 from points.audit.rules import jsonable
 from points.extensions import db, unit_of_work
-from points.reports import closed_months, figures
+from points.reports import closed_months, district, figures
 from points.timeutil import utcnow as now_utc
 
 DISTRICT = "district"
@@ -70,7 +70,7 @@ def _stored(session, since, until):
 
 def refresh(session, *, since, until, now):
     """Compute the district's figures of ``[since, until)`` and store them (replacing)."""
-    summary = figures.district_summary(session, since=since, until=until, now=now)
+    summary = district.district_summary(session, since=since, until=until, now=now)
     with unit_of_work(session):
         snapshot = _stored(session, since, until)
         if snapshot is None:
@@ -86,7 +86,7 @@ def district_figures(session, *, since, until, now):
     computed now (``computed_at`` None)."""
     snapshot = _stored(session, since, until)
     if snapshot is None:
-        return figures.district_summary(session, since=since, until=until, now=now)
+        return district.district_summary(session, since=since, until=until, now=now)
     return replace(from_payload(snapshot.payload, since=since, until=until),
                    computed_at=snapshot.computed_at)
 

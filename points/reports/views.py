@@ -12,7 +12,7 @@ from flask import Blueprint, abort, render_template, request
 from points.auth import roles
 from points.errors import translated
 from points.extensions import db
-from points.reports import exports, figures, tables
+from points.reports import access, exports, tables
 from points.reports.errors import BadPeriodError
 from points.residents.views import in_community
 from points.timeutil import local, utcnow
@@ -44,7 +44,7 @@ def chosen_period(args, now):
         month = local(now).strftime("%Y-%m")
     if month is not None and (since_text or until_text):
         raise BadPeriodError()
-    since, until = figures.period_of(month=month, since=_day(since_text), until=_day(until_text), now=now)
+    since, until = access.period_of(month=month, since=_day(since_text), until=_day(until_text), now=now)
     if month is not None:
         return {"month": month}, since, until, month
     return {"since": since_text, "until": until_text}, since, until, f"{since_text}_{until_text}"

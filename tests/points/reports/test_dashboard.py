@@ -10,6 +10,7 @@ import pytest
 
 from points import months
 from points.reports import figures
+from points.reports.district import district_summary
 from points.reports.dashboard import number, percent, times, yuan
 from tests import factories
 from tests.factories import sign_in
@@ -165,7 +166,7 @@ def test_a_grid_worker_of_two_grids_starts_with_the_first_and_may_pick_the_other
 
 def test_district_admins_see_the_sum_or_one_community(client, db, seeded):
     admin = factories.make_user(db.session, None, "district_admin", name="钱文")
-    whole = figures.district_summary(db.session, since=seeded.since, until=seeded.until, now=seeded.now)
+    whole = district_summary(db.session, since=seeded.since, until=seeded.until, now=seeded.now)
 
     html = open_page(client, admin).get_data(as_text=True)
 

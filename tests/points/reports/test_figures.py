@@ -10,7 +10,8 @@ from ledger.models import Account, Transfer
 from ledger.verify import verify
 from points import months
 from points.claims import approvals
-from points.reports import figures
+from points.reports import access, figures
+from points.reports.district import district_summary
 from points.reports.errors import BadPeriodError
 from points.timeutil import utcnow
 from tests import factories
@@ -98,7 +99,7 @@ def test_another_communitys_rows_never_count(session):
     assert (other.issued, other.redeemed, other.outstanding) == (D(525), D(70), D(455))
     assert other.fund_balance == D("300.00")
     assert (other.residents, other.households) == (1, 1)
-    district = figures.district_summary(session, since=s.since, until=s.until, now=s.now)
+    district = district_summary(session, since=s.since, until=s.until, now=s.now)
     mine = figures.summary(session, community_id=s.community.id, since=s.since, until=s.until,
                            now=s.now)
     for name in ("issued", "redeemed", "outstanding", "outstanding_cny", "fund_balance", "residents"):
@@ -141,13 +142,13 @@ def test_pending_claims_and_decision_times_count(db, tmp_path):
 ])
 def test_bad_periods_are_refused(kwargs):
     with pytest.raises(BadPeriodError):
-        figures.period_of(now=utcnow(), **kwargs)
+        access.period_of(now=utcnow(), **kwargs)
 
 
 def test_a_month_is_its_local_moments():
     first = months.first_day("2026-03")
-    assert figures.period_of(month="2026-03", now=utcnow()) == months.moments_of(first)
-    assert figures.period_of(since=first, until=months.following(first), now=utcnow()) == \
+    assert access.period_of(month="2026-03", now=utcnow()) == months.moments_of(first)
+    assert access.period_of(since=first, until=months.following(first), now=utcnow()) == \
         months.moments_of(first)
 
 
@@ -170,7 +171,7 @@ def test_activity_types_and_shops_split_earned_and_redeemed(session):
                            grid_id=s.grid1.id, now=s.now)
     assert sorted(share.points for share in grid.activities) == [D(10), D(30)]
     assert [(share.count, share.points) for share in grid.shops] == [(1, D(20))]
-    district = figures.district_summary(session, since=s.since, until=s.until, now=s.now)
+    district = district_summary(session, since=s.since, until=s.until, now=s.now)
     assert sum((share.points for share in district.shops), D(0)) == district.redeemed
     # A district keeps shops' names (and a key); only the store and inspections rows have none.
     assert all(share.key is not None and share.name for share in district.shops)

@@ -6,6 +6,7 @@ import pytest
 
 from points import months
 from points.reports import figures
+from points.reports.district import district_summary
 from points.reports.dashboard import duration, number, percent, top_volunteers, yuan
 from tests import factories
 from tests.factories import sign_in
@@ -97,7 +98,7 @@ def test_district_admins_read_the_sum_without_lists_or_one_community_with_them(c
     whole = open_page(client, admin).get_data(as_text=True)
     one = client.get(URL, query_string={"community": seeded.community.code}).get_data(as_text=True)
 
-    district = figures.district_summary(db.session, since=seeded.since, until=seeded.until, now=seeded.now)
+    district = district_summary(db.session, since=seeded.since, until=seeded.until, now=seeded.now)
     assert shown(whole, "issued") == number(district.issued)
     assert "请选择一个社区，查看志愿者名单。" in whole and 'data-test="volunteer"' not in whole
     assert re.findall(r'data-test="volunteer-name">(.*?)</th>', one) == ["赵一", "李四"]

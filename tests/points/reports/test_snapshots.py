@@ -6,7 +6,8 @@ from datetime import timedelta
 from click.testing import CliRunner
 
 from points import months
-from points.reports import figures, snapshots
+from points.reports import snapshots
+from points.reports.district import district_summary
 from points.timeutil import utcnow
 from tests import factories
 from tests.points.reports.conftest import seed
@@ -14,7 +15,7 @@ from tests.points.reports.conftest import seed
 
 def test_a_refresh_stores_exactly_the_district_summary(session):
     s = seed(session)
-    live = figures.district_summary(session, since=s.since, until=s.until, now=s.now)
+    live = district_summary(session, since=s.since, until=s.until, now=s.now)
     stored = snapshots.refresh(session, since=s.since, until=s.until, now=s.now)
     assert stored == live
     read = snapshots.district_figures(session, since=s.since, until=s.until, now=s.now)
@@ -31,7 +32,7 @@ def test_a_period_without_a_copy_is_computed_now(session):
     s = seed(session)
     found = snapshots.district_figures(session, since=s.since, until=s.until, now=s.now)
     assert found.computed_at is None
-    assert found == figures.district_summary(session, since=s.since, until=s.until, now=s.now)
+    assert found == district_summary(session, since=s.since, until=s.until, now=s.now)
 
 
 def test_the_district_page_and_api_read_the_stored_copy(app, db, client):
