@@ -28,7 +28,11 @@ below zero, and ``flask ledger verify`` passes (``--verify`` runs it here). What
 * monthly settlement per shop (``settle``; CNY ``settlement`` from the fund and
   ``payout``), monthly donations into the fund (CNY ``donation``);
 * in one community in four, points of the year before last expire at the last year end
-  (``expire``, the rule of ``ledger.expiry``).
+  (``expire``, the rule of ``ledger.expiry``);
+* after the load, every volunteer's ``standings`` row and ``monthly_tallies`` (what the
+  leaderboards read) are computed from the credits in SQL (``add_game_rows``), as
+  ``refresh_person`` keeps them; ``flask --app wsgi gamification check`` compares them with
+  the credits in Python.
 
 Not part of the pytest suite.
 """
@@ -168,6 +172,7 @@ def load(tables, url, log):
         definitions = drop_plain_indexes(cursor)
         connection.commit()
     tables.load(raw(url), log)
+    add_game_rows(url, datetime.fromisoformat(tables.info["now"]), log)
     with psycopg.connect(raw(url), autocommit=True) as connection:
         connection.execute("SET maintenance_work_mem = '1GB'")
         for definition in definitions:
@@ -181,6 +186,61 @@ def load(tables, url, log):
         for name, value in tables.info.items():
             connection.execute("INSERT INTO bench_info VALUES (%s, %s)", (name, json.dumps(value)))
     advance_sequences(url)
+
+
+GAME_ROWS = """
+WITH worked AS (
+    SELECT c.user_id, to_char(c.work_day, 'YYYY-MM') AS month, sum(c.points) AS points,
+           count(*) AS credits, sum(coalesce(c.hours, 0)) AS hours
+    FROM credits c WHERE c.reversed_at IS NULL GROUP BY 1, 2
+), tallies AS (
+    INSERT INTO monthly_tallies (community_id, user_id, grid_id, month, points, credits)
+    SELECT u.community_id, w.user_id, h.grid_id, w.month, w.points, w.credits
+    FROM worked w JOIN users u ON u.id = w.user_id LEFT JOIN households h ON h.id = u.household_id
+), numbered AS (
+    SELECT user_id, month, (left(month, 4)::int * 12 + right(month, 2)::int) AS n FROM worked
+), runs AS (
+    SELECT user_id, max(n) AS last_n, count(*) AS length
+    FROM (SELECT user_id, n, n - row_number() OVER (PARTITION BY user_id ORDER BY n) AS run
+          FROM numbered) grouped GROUP BY user_id, run
+), streaks AS (
+    SELECT user_id, max(length) AS best,
+           coalesce(max(length) FILTER (WHERE last_n >= %(this_n)s - 1), 0) AS current
+    FROM runs GROUP BY user_id
+), expired AS (
+    SELECT a.owner_id AS user_id, sum(t.amount) AS points
+    FROM ledger_transfers t JOIN ledger_accounts a ON a.id = t.debit_account_id
+    WHERE t.kind = 'expire' AND a.owner_type = 'resident' GROUP BY 1
+)
+INSERT INTO standings (user_id, community_id, grid_id, points, expired, score, credits, hours,
+                       current_streak, best_streak, last_month, refreshed_at)
+SELECT u.id, u.community_id, h.grid_id, coalesce(sum(w.points), 0), coalesce(e.points, 0),
+       greatest(coalesce(sum(w.points), 0) - coalesce(e.points, 0), 0), coalesce(sum(w.credits), 0),
+       coalesce(sum(w.hours), 0), coalesce(s.current, 0), coalesce(s.best, 0), max(w.month),
+       %(now)s
+FROM users u
+JOIN (SELECT DISTINCT user_id FROM credits) volunteers ON volunteers.user_id = u.id
+LEFT JOIN households h ON h.id = u.household_id
+LEFT JOIN worked w ON w.user_id = u.id
+LEFT JOIN streaks s ON s.user_id = u.id
+LEFT JOIN expired e ON e.user_id = u.id
+GROUP BY u.id, u.community_id, h.grid_id, e.points, s.current, s.best
+"""
+
+
+def add_game_rows(url, now, log):
+    """Every volunteer's standing and monthly tallies from the credits that stand, as
+    ``refresh_person`` writes them (badges are not awarded: no board reads them)."""
+    started = time.perf_counter()
+    local = now.astimezone(LOCAL)
+    with psycopg.connect(raw(url)) as connection:
+        connection.execute("DELETE FROM standings")
+        connection.execute("DELETE FROM monthly_tallies")
+        connection.execute(GAME_ROWS, dict(this_n=local.year * 12 + local.month, now=now))
+        counts = [connection.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+                  for name in ("standings", "monthly_tallies")]
+    log(f"  standings {counts[0]:,} and monthly_tallies {counts[1]:,} from the credits in "
+        f"{time.perf_counter() - started:.1f} s")
 
 
 def advance_sequences(url):

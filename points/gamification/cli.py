@@ -3,14 +3,20 @@ everyone's standing, monthly tallies, streaks and badges from the credits that s
 (nightly, from cron). Idempotent: running it again awards nothing twice. Each batch is
 its own transaction and prints the last person's id, so a run stopped half-way resumes
 with ``--community CODE --after-id N``.
+
+``flask --app wsgi gamification check [--community CODE]``: compare every standing and
+monthly tally with the credits that stand (``checks``); exits 1 on a difference.
 """
+from decimal import Decimal
+
 import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from ledger import format_amount
 from points.communities.models import Community
 from points.extensions import db
-from points.gamification import services
+from points.gamification import checks, services
 from points.progress import Progress
 from points.timeutil import utcnow
 
@@ -57,3 +63,35 @@ def refresh_command(code, after_id, batch):
             progress.say(f"gamification: {progress.position()} communities, "
                          f"{total_people:,} people, {total_badges:,} new badges")
     click.echo(f"完成：共更新 {total_people} 人，新徽章 {total_badges} 枚")
+
+
+def _shown(values):
+    if values is None:
+        return "none"
+    return "(" + ", ".join(format_amount(v) if isinstance(v, Decimal) else str(v) for v in values) + ")"
+
+
+@gamification_group.command("check")
+@click.option("--community", "code", help="Only the community with this code (default: all).")
+def check_command(code):
+    """Compare standings and monthly tallies with the credits that stand (reads only)."""
+    now = utcnow()
+    faults = behind = 0
+    communities = [(c.id, c.name, c.code) for c in communities_to_refresh(db.session, code)]
+    with Progress("gamification check", len(communities)) as progress:
+        for community_id, name, community_code in communities:
+            found = checks.check_community(db.session, community_id, now)
+            db.session.rollback()
+            for difference in found:
+                if difference.fault:
+                    click.echo(f"DIFFERS: {name} ({community_code}) user {difference.user_id} "
+                               f"{difference.what}: stored {_shown(difference.stored)}, "
+                               f"credits {_shown(difference.counted)}")
+            faults += sum(difference.fault for difference in found)
+            behind += sum(not difference.fault for difference in found)
+            progress.step()
+            progress.say(f"gamification check: {progress.position()} communities, {faults} differ")
+    click.echo(f"{len(communities)} 个社区已核对：{faults} 处与积分记录不符，"
+               f"{behind} 人的过期积分或连续月数待夜间更新")
+    if faults:
+        raise SystemExit(1)

@@ -234,11 +234,12 @@ def progress_of(session, user, now):
 # --- levels: the community's ladder, a person's level -----------------------------------
 
 def level_of(session, user):
-    """The person's level on the community's ladder, from the credits that stand (reads
-    only; spending and expiry never lower it)."""
-    points = session.scalar(select(func.coalesce(func.sum(Credit.points), 0)).where(
-        Credit.user_id == user.id, Credit.reversed_at.is_(None)))
-    return rules.level_for(Decimal(points or 0), ladder(session, user.community_id))
+    """The person's level on the community's ladder, from their standing's points (the
+    credits that stand, kept with every credit and reversal; ``checks`` compares them), so
+    its cost does not grow with their credits. Reads only; spending and expiry never
+    lower it."""
+    points = session.scalar(select(Standing.points).where(Standing.user_id == user.id))
+    return rules.level_for(points or Decimal(0), ladder(session, user.community_id))
 
 
 def award_credits(session, awards):
