@@ -44,7 +44,7 @@ def _sqlite_begin(connection):
 
 
 @contextmanager
-def write_transaction(session):
+def write_transaction(session, *, expire=True):
     """Run the block as one write transaction: commit on success, roll back on any error.
 
     On SQLite, a read transaction the session had open (a request that loaded the current
@@ -52,6 +52,11 @@ def write_transaction(session):
     PostgreSQL (READ COMMITTED, every check made after its row lock) the open transaction
     simply becomes the write transaction: no second connection checkout and ping.
     Nested use joins the outer transaction.
+
+    ``expire=False`` keeps the objects the transaction loaded and wrote as they were at
+    the commit instead of reloading each on its next use: for a caller that answers from
+    them right away (a voucher just made or redeemed). Accounts the ledger changed through
+    the driver are expired by the ledger itself either way.
     """
     session = real_session(session)
     if session.info.get(WRITE_OPTION):
@@ -64,13 +69,16 @@ def write_transaction(session):
             session.rollback()
         session.connection(execution_options={WRITE_OPTION: True})
     session.info[WRITE_OPTION] = True
+    expiring = session.expire_on_commit
     try:
         yield session
+        session.expire_on_commit = expiring and expire
         session.commit()
     except BaseException:
         session.rollback()
         raise
     finally:
+        session.expire_on_commit = expiring
         session.info.pop(WRITE_OPTION, None)
 
 

@@ -119,6 +119,9 @@ class Voucher(CommunityScoped, Base):
 
     offer: Mapped[Offer | None] = relationship()
     merchant: Mapped[Merchant | None] = relationship()
+    # Loaded once per request and kept with the voucher (the notification and the clerk's
+    # answer both name the owner).
+    owner: Mapped["User"] = relationship(foreign_keys=[user_id], viewonly=True)  # noqa: F821
 
 
 class CouponRule(CommunityScoped, Base):

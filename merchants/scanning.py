@@ -95,9 +95,8 @@ class Outcome:
         return isinstance(self.error, MISREAD_ERRORS)
 
 
-def masked_owner(session, voucher):
-    owner = session.get(User, voucher.user_id)
-    return mask_name(owner.name if owner else "")
+def masked_owner(voucher):
+    return mask_name(voucher.owner.name if voucher.owner else "")
 
 
 def redeem_scanned(session, *, clerk, scanned, secret, now):
@@ -105,7 +104,7 @@ def redeem_scanned(session, *, clerk, scanned, secret, now):
     (``services.redeem_voucher`` locks the voucher). Raises the refusal's error."""
     voucher_id = resolve(session, scanned, community_id=clerk.community_id, secret=secret)
     voucher = services.redeem_voucher(session, clerk=clerk, voucher_id=voucher_id, now=now)
-    return Redemption(voucher, masked_owner(session, voucher))
+    return Redemption(voucher, masked_owner(voucher))
 
 
 # Refusals about the voucher's own state: the clerk is shown which voucher and since when
@@ -123,7 +122,7 @@ def scan_outcome(session, *, clerk, scanned, secret, now):
     except errors.MerchantError as error:
         shown = voucher_id is not None and isinstance(error, STATE_ERRORS)
         return Outcome(error=error, voucher=session.get(Voucher, voucher_id) if shown else None)
-    return Outcome(redemption=Redemption(voucher, masked_owner(session, voucher)))
+    return Outcome(redemption=Redemption(voucher, masked_owner(voucher)))
 
 
 def photo_outcome(session, *, clerk, upload, secret, now):
@@ -184,7 +183,7 @@ def voucher_at_url(session, token, *, user, secret, now):
         return Opened(OTHER)
     if opener == OWNER:
         return Opened(OWNER, voucher)
-    return Opened(REDEEMER, voucher, masked_owner(session, voucher), state_refusal(voucher, now))
+    return Opened(REDEEMER, voucher, masked_owner(voucher), state_refusal(voucher, now))
 
 
 # Reading redemptions -------------------------------------------------------------------
@@ -297,4 +296,4 @@ def refund(session, *, actor, voucher_id, reason, now):
     """``services.refund_redemption``, answered as the shop sees it."""
     voucher = services.refund_redemption(session, actor=actor, voucher_id=voucher_id,
                                          reason=reason, now=now)
-    return Redemption(voucher, masked_owner(session, voucher))
+    return Redemption(voucher, masked_owner(voucher))

@@ -139,7 +139,7 @@ def issue_voucher(session, *, acting, offer_id=None, merchant_id=None, points=No
     amount = to_points(points) if offer_id is None else None
     fingerprint = rules.request_fingerprint(offer_id=offer_id, merchant_id=merchant_id, points=amount)
     try:
-        with unit_of_work(session):
+        with unit_of_work(session, expire=False):  # the API answers from the new voucher
             earlier = _by_request_key(session, resident, idempotency_key, fingerprint)
             if earlier is not None:
                 return Issued(earlier, created=False)
@@ -178,8 +178,7 @@ def _new_voucher(session, *, acting, offer_id, merchant_id, amount, item_ttl, am
                        expires_at=expires_at, ref_type="voucher", now=now,
                        **acting.transfer_ids())
     voucher = Voucher(community_id=community_id, code=code, user_id=resident.id,
-                      proxy_id=acting.proxy_id, merchant_id=merchant.id if merchant else None,
-                      offer_id=offer.id if offer else None, title=title, points=amount,
+                      proxy_id=acting.proxy_id, merchant=merchant, offer=offer, title=title, points=amount,
                       funding=WALLET, hold_id=held.id, status=HELD, expires_at=expires_at,
                       created_at=now, idempotency_key=idempotency_key, request_hash=request_hash)
     session.add(voucher)
@@ -234,7 +233,7 @@ def expire_voucher(session, voucher_id, *, now):
         if voucher is None or voucher.status != HELD or voucher.expires_at > now:
             return False
         _release(session, voucher, status=EXPIRED, now=now)
-        notify(session, user=_owner(session, voucher), kind="voucher_expired",
+        notify(session, user=voucher.owner, kind="voucher_expired",
                title=EXPIRY_TITLE, body=(EXPIRY_BODY, {"title": voucher.title, "points": voucher.points}),
                link=f"/vouchers/{voucher.id}", now=now)
     return True
@@ -250,19 +249,13 @@ def expire_due_vouchers(session, *, now, limit=500):
     return sum(expire_voucher(session, voucher_id, now=now) for voucher_id in due)
 
 
-def _owner(session, voucher):
-    from points.auth.models import User
-
-    return session.get(User, voucher.user_id)
-
-
 # Redeem and refund -------------------------------------------------------------------
 
 def redeem_voucher(session, *, clerk, voucher_id, now):
     """Redeem at the clerk's shop (or the community store's counter), exactly once:
     the held points go to the shop. Refusals: ``WrongShopError`` (403), already redeemed
     (409), expired, cancelled or refunded (410)."""
-    with unit_of_work(session):
+    with unit_of_work(session, expire=False):  # the clerk is answered from it
         voucher = lock_voucher(session, voucher_id)
         if voucher is None or voucher.community_id != clerk.community_id:
             raise errors.VoucherNotFoundError()
@@ -273,7 +266,7 @@ def redeem_voucher(session, *, clerk, voucher_id, now):
         if voucher.coupon_id is not None:
             session.get(Coupon, voucher.coupon_id).status = "used"
         voucher.status, voucher.redeemed_at, voucher.redeemed_by_id = REDEEMED, now, clerk.id
-        notify(session, user=_owner(session, voucher), kind="voucher_redeemed",
+        notify(session, user=voucher.owner, kind="voucher_redeemed",
                title=REDEMPTION_TITLE,
                body=(REDEMPTION_BODY, {"title": voucher.title, "points": voucher.points}),
                link=f"/vouchers/{voucher.id}", now=now)
@@ -317,7 +310,7 @@ def refund_redemption(session, *, actor, voucher_id, reason, now):
                obj_id=voucher.id, before={"status": REDEEMED},
                after={"status": REFUNDED, "points": voucher.points}, reason=reason,
                community_id=voucher.community_id, now=now)
-        notify(session, user=_owner(session, voucher), kind="voucher_refunded",
+        notify(session, user=voucher.owner, kind="voucher_refunded",
                title=REFUND_TITLE, body=(REFUND_BODY, {"title": voucher.title, "points": voucher.points}),
                link=f"/vouchers/{voucher.id}", now=now)
     return voucher

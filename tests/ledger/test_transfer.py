@@ -147,3 +147,23 @@ def test_yuan_transfer_keeps_fen(session, book):
 def test_account_is_opened_once_per_owner(session, book):
     assert book.account(7) == book.account(7)
     assert book.account(7) != book.account(7, ledger_name=ledger.CNY)
+
+
+def test_a_transaction_told_not_to_expire_keeps_what_it_wrote_and_restores_the_setting(session, funded):
+    from sqlalchemy import inspect
+
+    from ledger.models import Hold
+
+    resident, merchant = funded
+    with ledger.write_transaction(session, expire=False):
+        kept = ledger.hold(session, account=resident, destination=merchant, amount=Decimal(5), key="h1")
+    assert inspect(kept).expired_attributes == set() and session.expire_on_commit is True
+    with ledger.write_transaction(session):
+        expired = ledger.hold(session, account=resident, destination=merchant, amount=Decimal(5), key="h2")
+    assert "status" in inspect(expired).expired_attributes
+    with pytest.raises(InsufficientPointsError), ledger.write_transaction(session, expire=False):
+        ledger.hold(session, account=resident, destination=merchant, amount=Decimal(500), key="h3")
+
+    assert session.expire_on_commit is True
+    assert session.get(Hold, kept.id).amount == Decimal(5)
+    assert verify(session) == []
