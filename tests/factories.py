@@ -73,12 +73,13 @@ def make_resident(session, community=None, *, points="0", household=None, **kwar
     return user
 
 
-def give_points(session, user, points, key=None):
+def give_points(session, user, points, key=None, now=None):
+    """A grant into the user's wallet, posted at ``now`` (default: the real clock)."""
     with unit_of_work(session):
         account = wallets.wallet_id(session, user)
         wallets.credit_points(session, account=account, community_id=user.community_id,
                               amount=Decimal(points), key=key or f"test-grant-{next(_numbers)}",
-                              kind="grant", reason="测试发放")
+                              kind="grant", reason="测试发放", now=now)
     return account
 
 

@@ -15,6 +15,7 @@ rows are checked against the credits they are kept from, one community at a time
 """
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import extract, func, select
@@ -51,7 +52,7 @@ def _counted(session, community_id):
             .where(Credit.community_id == community_id, Credit.reversed_at.is_(None))
             .group_by(Credit.user_id, year, month)
             .execution_options(all_communities=True)):
-        found[user_id][f"{int(y):04d}-{int(m):02d}"] = (Decimal(points), count, Decimal(hours))
+        found[user_id][months.month_of(date(int(y), int(m), 1))] = (Decimal(points), count, Decimal(hours))
     return found
 
 
@@ -69,35 +70,45 @@ def check_community(session, community_id, now):
     """The community's ``Difference`` list: empty when every standing and tally equals
     the credits that stand."""
     counted = _counted(session, community_id)
-    expired = _expired(session, community_id)
-    this_month = months.month_of(now)
-    differences = []
+    return (_tally_differences(session, community_id, counted)
+            + _standing_differences(session, community_id, counted, months.month_of(now)))
+
+
+def _tally_differences(session, community_id, counted):
     tallies = defaultdict(dict)
     for user_id, month, points, count in session.execute(
             select(MonthlyTally.user_id, MonthlyTally.month, MonthlyTally.points, MonthlyTally.credits)
             .where(MonthlyTally.community_id == community_id).execution_options(all_communities=True)):
         tallies[user_id][month] = (points, count)
+    differences = []
     for user_id in sorted(set(tallies) | set(counted)):
         kept, by_month = tallies.get(user_id, {}), counted.get(user_id, {})
         for month in sorted(set(kept) | set(by_month)):
             again = by_month.get(month, (ZERO, 0, ZERO))[:2]
             if kept.get(month, (ZERO, 0)) != again:
                 differences.append(Difference(user_id, f"tally {month}", kept.get(month), again))
+    return differences
+
+
+def _standing_differences(session, community_id, counted, this_month):
+    expired = _expired(session, community_id)
     standings = {row.user_id: row for row in session.scalars(
         select(Standing).where(Standing.community_id == community_id)
         .execution_options(all_communities=True))}
+    differences = []
     for user_id in sorted(set(standings) | set(counted)):
         row, by_month = standings.get(user_id), counted.get(user_id, {})
         current, best = rules.streaks(by_month, this_month)
-        again = (sum((v[0] for v in by_month.values()), ZERO), sum(v[1] for v in by_month.values()),
-                 sum((v[2] for v in by_month.values()), ZERO), max(by_month, default=None), best)
+        worked = by_month.values()
+        again = (sum((month[0] for month in worked), ZERO), sum(month[1] for month in worked),
+                 sum((month[2] for month in worked), ZERO), max(by_month, default=None), best)
         if row is None:
             differences.append(Difference(user_id, "standing", None, again))
             continue
         stored = (row.points, row.credits, row.hours, row.last_month, row.best_streak)
-        if stored != again or row.score != max(row.points - row.expired, ZERO):
-            differences.append(Difference(user_id, "standing", (*stored, row.score),
-                                          (*again, max(row.points - row.expired, ZERO))))
+        score = max(row.points - row.expired, ZERO)
+        if stored != again or row.score != score:
+            differences.append(Difference(user_id, "standing", (*stored, row.score), (*again, score)))
         elif (row.expired, row.current_streak) != (expired.get(user_id, ZERO), current):
             differences.append(Difference(user_id, "behind", (row.expired, row.current_streak),
                                           (expired.get(user_id, ZERO), current)))

@@ -14,6 +14,7 @@ from points import codes, wallets
 from points.timeutil import utcnow
 from tests import factories
 from tests.factories import bearer
+from tests.races import sql_sent
 
 URL = "/api/v1/vouchers"
 
@@ -114,6 +115,16 @@ def test_a_voucher_for_an_amount_at_a_shop(client, world):
     assert body["points"] == "120" and body["merchant"] == {"id": world.shop.id, "name": "张记面馆"}
     assert body["offer_id"] is None and body["title"] == "张记面馆"
     assert datetime.fromisoformat(body["expires_at"]) - utcnow() <= timedelta(minutes=30)
+
+
+def test_a_new_voucher_is_answered_without_reading_it_or_its_shop_again(client, db, world):
+    """``issue_voucher`` keeps its rows after the commit (``write_transaction(expire=False)``,
+    the voucher made with its shop): the voucher's insert is the last statement sent."""
+    with sql_sent(db.engine) as statements:
+        response = post(client, world, {"merchant_id": world.shop.id, "points": "20"})
+
+    assert response.status_code == 201 and response.get_json()["merchant"]["name"] == "张记面馆"
+    assert statements[-1].lstrip().upper().startswith("INSERT INTO VOUCHERS"), statements[-3:]
 
 
 def test_points_may_be_sent_as_an_integer(client, world):

@@ -15,6 +15,7 @@ from points.timeutil import local, utcnow
 from tests.factories import bearer, make_held_voucher, make_scan_world, make_user
 from tests.merchants.test_redeem_scanned import shop_points
 from tests.merchants.test_refund_redemption import settle
+from tests.races import sql_sent
 
 URL = "/api/v1/merchant/redemptions"
 SECRET = "test-secret-key"
@@ -54,6 +55,17 @@ def refused(client, db, world, headers, code, status, error_code):
 
 
 # POST: each status of the contract ------------------------------------------------------
+
+def test_the_clerk_is_answered_from_the_rows_written_without_reading_them_again(client, db, world):
+    """``redeem_voucher`` keeps its rows after the commit (``write_transaction(expire=False)``,
+    the owner kept on ``Voucher.owner``): the owner's notice is the last statement sent."""
+    headers = bearer(client, world.clerk)
+    with sql_sent(db.engine) as statements:
+        response = redeem(client, headers, world.voucher.code)
+
+    assert response.status_code == 201 and response.get_json()["resident"] == "王**"
+    assert statements[-1].lstrip().upper().startswith("INSERT INTO NOTIFICATIONS"), statements[-3:]
+
 
 @pytest.mark.parametrize("how", ["code", "token", "url"])
 def test_201_redeemed_with_the_voucher_points_and_masked_name(client, db, world, how):

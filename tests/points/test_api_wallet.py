@@ -1,5 +1,6 @@
 """``GET /api/v1/me/balance`` and ``GET /api/v1/me/statement``: DESIGN's contract rows."""
 import base64
+from datetime import date
 from decimal import Decimal
 from itertools import count
 
@@ -7,9 +8,11 @@ import pytest
 
 import ledger
 from points import wallets
+from points.earning import services as earning
 from points.extensions import unit_of_work
+from points.timeutil import utcnow
 from tests.factories import (
-    bearer, give_points, make_community, make_merchant, make_resident, make_user,
+    bearer, give_points, make_community, make_credit, make_merchant, make_resident, make_user,
 )
 from tests.races import sql_sent
 
@@ -102,8 +105,8 @@ def test_lifetime_earned_ignores_spending_and_subtracts_a_reversal(client, db, c
 
 
 def test_a_balance_is_read_in_four_statements(client, db, resident, shop):
-    """The token with its user, the level (the credits' sum, the ladder), and balance, held
-    and lifetime earned in one: what bench/http.py's balance figures were measured with."""
+    """The token with its user, the level (the standing's points, the ladder), and balance,
+    held and lifetime earned in one: what bench/http.py's balance figures were measured with."""
     earn(db.session, resident, "200")
     hold(db.session, resident, shop, "50")
     headers = bearer(client, resident)
@@ -113,6 +116,18 @@ def test_a_balance_is_read_in_four_statements(client, db, resident, shop):
 
     assert response.status_code == 200 and response.get_json()["lifetime_earned"] == "200"
     assert len(statements) == 4, statements
+
+
+def test_the_level_follows_the_credits_that_stand(client, db, community, resident):
+    """The level reads the standing, which every credit and reversal rewrites."""
+    staff = make_user(db.session, community, "staff")
+    make_credit(db.session, resident, "60", date(2026, 11, 2))
+    mistaken = make_credit(db.session, resident, "50", date(2026, 11, 3))
+    levels = [client.get(BALANCE_URL, headers=bearer(client, resident)).get_json()]
+    earning.reverse_credit(db.session, actor=staff, credit_id=mistaken.id, reason="没有参加", now=utcnow())
+    levels.append(client.get(BALANCE_URL, headers=bearer(client, resident)).get_json())
+
+    assert [(body["level"], body["level_name"]) for body in levels] == [(2, "志愿能手"), (1, "志愿新星")]
 
 
 def test_a_user_without_an_account_gets_zeros(client, resident):

@@ -114,3 +114,10 @@ def test_the_command_exits_1_on_a_fault_and_names_it(app, db, setting):
         "(6, 1), credits (5, 1)",
         "gamification check: 1/1 communities, 1 differ",
         "1 个社区已核对：1 处与积分记录不符，0 人的过期积分或连续月数待夜间更新"]
+
+
+def test_the_command_refuses_an_unknown_community_and_reads_nothing(app, db, setting):
+    result = run_cli(app, "--community", "nowhere")
+
+    assert result.exit_code == 2 and "没有代码为 nowhere 的社区" in result.output
+    assert "已核对" not in result.output

@@ -29,6 +29,14 @@ class Seeded:
     until: object
 
 
+def two_grids(session, community):
+    """Grid 1 with household 1; grid 2 with households 2 and 3."""
+    grid1, grid2 = factories.make_grid(session, community), factories.make_grid(session, community)
+    return grid1, grid2, (factories.make_household(session, community, grid1),
+                          factories.make_household(session, community, grid2),
+                          factories.make_household(session, community, grid2))
+
+
 def seed(session):
     """Community A: grid 1 (household 1: r1, r4), grid 2 (household 2: r2; household 3: r3
     without points). Expected this month: issued 160, redeemed 20, expired 40; outstanding
@@ -37,10 +45,7 @@ def seed(session):
     since, until = months.moments_of(months.this_month(now))
     today = local(now).date()
     community = factories.make_community(session, name="北新社区")
-    grid1, grid2 = factories.make_grid(session, community), factories.make_grid(session, community)
-    h1 = factories.make_household(session, community, grid1)
-    h2 = factories.make_household(session, community, grid2)
-    h3 = factories.make_household(session, community, grid2)
+    grid1, grid2, (h1, h2, h3) = two_grids(session, community)
     r1 = factories.make_resident(session, community, household=h1, name="赵一")
     r2 = factories.make_resident(session, community, household=h2, name="钱二")
     r3 = factories.make_resident(session, community, household=h3, name="孙三")

@@ -5,12 +5,13 @@ from decimal import Decimal
 
 from sqlalchemy import func, select, update
 
-from points import months, wallets
+from points import months
 from points.extensions import unit_of_work
 from points.reports import closed_months, figures
 from points.reports.closed_months import MonthFlows
 from points.timeutil import local, utcnow
 from tests import factories
+from tests.points.reports.conftest import two_grids
 from tests.races import race
 
 D = Decimal
@@ -26,13 +27,6 @@ class History:
     past: tuple  # first days of the two months before last (closed whatever today is)
 
 
-def grant(session, person, points, at, key):
-    with unit_of_work(session):
-        wallets.credit_points(session, account=wallets.wallet_id(session, person),
-                              community_id=person.community_id, amount=D(points), key=key, kind="grant",
-                              now=at)
-
-
 def history(session):
     """Grid 1 (household 1: a), grid 2 (household 2: b; household 3: c). Three months ago:
     a 100, b 40, a redeems 30. Two months ago: b 25. This month: c 7. Another community
@@ -42,23 +36,21 @@ def history(session):
     before_last = months.preceding(months.preceding(this))
     three_back = months.preceding(before_last)
     community = factories.make_community(session, name="东湖社区")
-    grid1, grid2 = factories.make_grid(session, community), factories.make_grid(session, community)
-    h1 = factories.make_household(session, community, grid1)
-    h2 = factories.make_household(session, community, grid2)
-    h3 = factories.make_household(session, community, grid2)
+    grid1, grid2, (h1, h2, h3) = two_grids(session, community)
     a = factories.make_resident(session, community, household=h1, name="甲")
     b = factories.make_resident(session, community, household=h2, name="乙")
     c = factories.make_resident(session, community, household=h3, name="丙")
     shop = factories.make_merchant(session, community, name="东湖小店")
     early = months.moments_of(three_back)[0] + timedelta(days=2)
-    grant(session, a, 100, early, "closed-a")
-    grant(session, b, 40, early, "closed-b")
+    factories.give_points(session, a, 100, key="closed-a", now=early)
+    factories.give_points(session, b, 40, key="closed-b", now=early)
     factories.make_redemption(session, a, shop, 30, early + timedelta(hours=1))
-    grant(session, b, 25, months.moments_of(before_last)[0] + timedelta(days=5), "closed-b2")
-    grant(session, c, 7, now, "open-c")
+    factories.give_points(session, b, 25, key="closed-b2",
+                          now=months.moments_of(before_last)[0] + timedelta(days=5))
+    factories.give_points(session, c, 7, key="open-c", now=now)
     other = factories.make_community(session, name="西湖社区")
     stranger = factories.make_resident(session, other, name="丁")
-    grant(session, stranger, 500, early, "closed-other")
+    factories.give_points(session, stranger, 500, key="closed-other", now=early)
     return History(community, grid1, grid2, (h1, h2, h3), now, (three_back, before_last))
 
 
