@@ -3,8 +3,11 @@
 A person's wallet is the ``resident`` account keyed by their user id (shop staff who
 volunteer have one too); a household's, a shop's and the community's are separate.
 """
+from sqlalchemy import select, tuple_
+
 import ledger
 from ledger.accounts import find_account
+from ledger.models import Account
 
 RESIDENT = "resident"
 HOUSEHOLD = "household"
@@ -15,6 +18,19 @@ def wallet_id(session, user):
     """The user's points account, opened if needed (inside a write transaction)."""
     return ledger.open_account(session, community_id=user.community_id, owner_type=RESIDENT,
                                owner_id=user.id)
+
+
+def wallet_ids(session, users):
+    """``{user id: account id}`` of the users' points accounts, found in one query and the
+    missing ones opened (inside a write transaction): a batch's ``wallet_id``."""
+    found = dict(session.execute(select(Account.owner_id, Account.id).where(
+        Account.ledger == ledger.POINTS, Account.owner_type == RESIDENT, Account.purpose == "main",
+        tuple_(Account.community_id, Account.owner_id).in_(
+            [(user.community_id, user.id) for user in users]))).all())
+    for user in users:
+        if user.id not in found:
+            found[user.id] = wallet_id(session, user)
+    return found
 
 
 def merchant_account_id(session, merchant):

@@ -46,7 +46,7 @@ class Standing(CommunityScoped, Base):
     current_streak: Mapped[int] = mapped_column(default=0)
     best_streak: Mapped[int] = mapped_column(default=0)
     last_month: Mapped[str | None] = mapped_column(String(7))  # latest month with work
-    refreshed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    refreshed_at: Mapped[datetime] = mapped_column(default=utcnow)  # when the figures last changed
 
 
 class MonthlyTally(CommunityScoped, Base):

@@ -3,10 +3,13 @@
 ``refresh_person`` recomputes one person from their facts (credits not reversed, their
 household's 清洁户 months, what expiry took) inside the caller's write transaction, after
 the caller locked the person's wallet: ``credit_work`` and ``reverse_credit`` call it, so a
-badge or level never outlives the credit it came from. ``refresh_community`` does the same
-for everyone, nightly; it is idempotent and can be stopped and started again. Nothing here
-moves points.
+badge or level never outlives the credit it came from. ``refresh_people`` is the same for
+many people at once (each kind of fact read for all of them in one query, only changed
+rows written): ``refresh_community`` runs it for everyone, nightly, 200 people a
+transaction; it is idempotent and can be stopped and started again. Nothing here moves
+points.
 """
+from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -39,7 +42,7 @@ BADGE_BODY = N_("恭喜获得“%(badge)s”徽章：%(description)s。")
 EXPIRE_KIND = "expire"
 
 
-# --- reading facts ----------------------------------------------------------------------
+# --- reading facts: one query per kind of fact for a whole batch of people ----------------
 
 def ladder(session, community_id):
     """The community's levels as ``(threshold, name)``, or the default ladder."""
@@ -49,32 +52,49 @@ def ladder(session, community_id):
     return [tuple(row) for row in rows] or list(rules.DEFAULT_LEVELS)
 
 
-def standing_credits(session, user_id):
-    """The person's credits that stand (not reversed), oldest work first."""
+def credits_of(session, user_ids):
+    """``{user id: (CreditFact, ...)}``: each person's credits that stand (not reversed),
+    oldest work first; people without one are left out."""
     rows = session.execute(
-        select(Credit.id, Credit.work_day, Credit.points, Credit.hours, ActivityType.category)
+        select(Credit.user_id, Credit.id, Credit.work_day, Credit.points, Credit.hours,
+               ActivityType.category)
         .join(ActivityType, ActivityType.id == Credit.type_id)
-        .where(Credit.user_id == user_id, Credit.reversed_at.is_(None))
-        .order_by(Credit.work_day, Credit.id)).all()
-    return tuple(rules.CreditFact(*row) for row in rows)
+        .where(Credit.user_id.in_(user_ids), Credit.reversed_at.is_(None))
+        .order_by(Credit.user_id, Credit.work_day, Credit.id)).all()
+    found = defaultdict(list)
+    for user_id, *fact in rows:
+        found[user_id].append(rules.CreditFact(*fact))
+    return {user_id: tuple(facts) for user_id, facts in found.items()}
 
 
-def clean_months(session, household_id):
-    """The months the household was rated 清洁户 (its latest score of the month passed)."""
-    if household_id is None:
-        return ()
-    rows = session.scalars(select(InspectionScore.month).where(
-        InspectionScore.household_id == household_id, InspectionScore.passed.is_(True)))
-    return tuple(sorted(set(rows)))
+def households_of(session, household_ids):
+    """``{household id: (grid id, its 清洁户 months)}``: the months a household was rated
+    清洁户 (its latest score of the month passed), sorted."""
+    ids = {household_id for household_id in household_ids if household_id is not None}
+    if not ids:
+        return {}
+    grids = dict(session.execute(select(Household.id, Household.grid_id)
+                                 .where(Household.id.in_(ids))).all())
+    clean = defaultdict(set)
+    for household_id, month in session.execute(
+            select(InspectionScore.household_id, InspectionScore.month).where(
+                InspectionScore.household_id.in_(ids), InspectionScore.passed.is_(True))):
+        clean[household_id].add(month)
+    return {household_id: (grid_id, tuple(sorted(clean[household_id])))
+            for household_id, grid_id in grids.items()}
 
 
-def expired_points(session, wallet):
-    return Decimal(session.scalar(select(func.coalesce(func.sum(Transfer.amount), 0)).where(
-        Transfer.debit_account_id == wallet, Transfer.kind == EXPIRE_KIND)) or 0)
+def expired_of(session, wallet_ids):
+    """``{wallet: points expiry took from it}`` (wallets expiry never touched left out)."""
+    return {wallet: Decimal(amount) for wallet, amount in session.execute(
+        select(Transfer.debit_account_id, func.sum(Transfer.amount))
+        .where(Transfer.debit_account_id.in_(wallet_ids), Transfer.kind == EXPIRE_KIND)
+        .group_by(Transfer.debit_account_id))}
 
 
 def facts_of(session, user, now):
-    return rules.Facts(standing_credits(session, user.id), clean_months(session, user.household_id),
+    household = households_of(session, [user.household_id]).get(user.household_id, (None, ()))
+    return rules.Facts(credits_of(session, [user.id]).get(user.id, ()), household[1],
                        months.month_of(now))
 
 
@@ -89,50 +109,84 @@ def refresh_person(session, user, *, now, wallet=None):
     awarded. Runs inside the caller's write transaction with the wallet locked (``wallet``:
     its id, when the caller has it) and notifies the person of each new badge."""
     wallet = wallet if wallet is not None else wallets.wallet_id(session, user)
-    facts = facts_of(session, user, now)
-    grid_id = user.household.grid_id if user.household else None
-    _write_standing(session, user, facts, grid_id, expired_points(session, wallet), now)
-    _write_tallies(session, user, facts, grid_id)
-    return _write_badges(session, user, facts, now)
+    return refresh_people(session, [user], {user.id: wallet}, now=now)[user.id]
 
 
-def _write_standing(session, user, facts, grid_id, expired, now):
+def refresh_people(session, people, wallet_of, *, now):
+    """Recompute the standing, monthly tallies and badges of ``people`` (Users) inside the
+    caller's write transaction, their wallets (``wallet_of``: user id → account id) locked
+    by the caller. Each kind of fact is read for all of them in one query, and only rows
+    whose figures changed are written, so a second run writes nothing. Notifies each new
+    badge; returns ``{user id: [new badges]}``."""
+    ids = [user.id for user in people]
+    credits = credits_of(session, ids)
+    households = households_of(session, [user.household_id for user in people])
+    expired = expired_of(session, [wallet_of[user.id] for user in people])
+    standings = {row.user_id: row for row in session.scalars(
+        select(Standing).where(Standing.user_id.in_(ids)))}
+    tallies, awards = defaultdict(dict), defaultdict(dict)
+    for tally in session.scalars(select(MonthlyTally).where(MonthlyTally.user_id.in_(ids))):
+        tallies[tally.user_id][tally.month] = tally
+    for award in session.scalars(select(BadgeAward).where(BadgeAward.user_id.in_(ids))):
+        awards[award.user_id][award.badge] = award
+    new = {}
+    for user in people:
+        grid_id, clean = households.get(user.household_id, (None, ()))
+        facts = rules.Facts(credits.get(user.id, ()), clean, months.month_of(now))
+        _write_standing(session, user, standings.get(user.id), facts, grid_id,
+                        expired.get(wallet_of[user.id], Decimal(0)), now)
+        _write_tallies(session, user, tallies[user.id], facts, grid_id)
+        new[user.id] = _write_badges(session, user, awards[user.id], facts, now)
+    for user in people:
+        for badge in new[user.id]:
+            notify(session, user=user, kind="badge", title=BADGE_TITLE,
+                   body=(BADGE_BODY, {"badge": badge.name, "description": badge.description}),
+                   link="/me/badges", now=now, flush=False)
+    session.flush()
+    return new
+
+
+def _write_standing(session, user, standing, facts, grid_id, expired, now):
+    """Set the standing's figures; ``refreshed_at`` is when they last changed."""
     points = sum((credit.points for credit in facts.credits), Decimal(0))
     current, best = rules.streaks(active_months(facts), facts.this_month)
-    standing = session.get(Standing, user.id) or Standing(user_id=user.id)
-    standing.community_id, standing.grid_id = user.community_id, grid_id
-    standing.points, standing.expired = points, expired
-    standing.score = max(points - expired, Decimal(0))
-    standing.credits = len(facts.credits)
-    standing.hours = sum((credit.hours or Decimal(0) for credit in facts.credits), Decimal(0))
-    standing.current_streak, standing.best_streak = current, best
-    standing.last_month = months.month_of(facts.credits[-1].work_day) if facts.credits else None
-    standing.refreshed_at = now
-    session.add(standing)
+    figures = dict(
+        community_id=user.community_id, grid_id=grid_id, points=points, expired=expired,
+        score=max(points - expired, Decimal(0)), credits=len(facts.credits),
+        hours=sum((credit.hours or Decimal(0) for credit in facts.credits), Decimal(0)),
+        current_streak=current, best_streak=best,
+        last_month=months.month_of(facts.credits[-1].work_day) if facts.credits else None)
+    if standing is None:
+        session.add(Standing(user_id=user.id, refreshed_at=now, **figures))
+    elif any(getattr(standing, name) != value for name, value in figures.items()):
+        for name, value in figures.items():
+            setattr(standing, name, value)
+        standing.refreshed_at = now
 
 
-def _write_tallies(session, user, facts, grid_id):
+def _write_tallies(session, user, existing, facts, grid_id):
+    """Make ``existing`` (month → MonthlyTally) equal to the facts' months (the ORM writes
+    only the rows whose values change)."""
     totals = {}
     for credit in facts.credits:
         month = months.month_of(credit.work_day)
         points, count = totals.get(month, (Decimal(0), 0))
         totals[month] = (points + credit.points, count + 1)
-    existing = {tally.month: tally for tally in session.scalars(
-        select(MonthlyTally).where(MonthlyTally.user_id == user.id))}
     for month, tally in existing.items():
         if month not in totals:
             session.delete(tally)
     for month, (points, count) in totals.items():
-        tally = existing.get(month) or MonthlyTally(user_id=user.id, month=month)
+        tally = existing.get(month)
+        if tally is None:
+            tally = MonthlyTally(user_id=user.id, month=month)
+            session.add(tally)
         tally.community_id, tally.grid_id = user.community_id, grid_id
         tally.points, tally.credits = points, count
-        session.add(tally)
-    session.flush()
 
 
-def _write_badges(session, user, facts, now):
-    awards = {award.badge: award for award in session.scalars(
-        select(BadgeAward).where(BadgeAward.user_id == user.id))}
+def _write_badges(session, user, awards, facts, now):
+    """Award, revoke or re-point ``awards`` (badge code → BadgeAward) as the facts say;
+    returns the badges newly awarded."""
     new = []
     for outcome in rules.evaluate(facts):
         award = awards.get(outcome.badge.code)
@@ -148,11 +202,6 @@ def _write_badges(session, user, facts, now):
         elif outcome.achieved and (award.credit_id, award.month) != (outcome.credit_id, outcome.month):
             # The credit that earned it was reversed, yet a later one still crosses the line.
             award.credit_id, award.month = outcome.credit_id, outcome.month
-    session.flush()
-    for badge in new:
-        notify(session, user=user, kind="badge", title=BADGE_TITLE,
-               body=(BADGE_BODY, {"badge": badge.name, "description": badge.description}),
-               link="/me/badges", now=now)
     return new
 
 
@@ -171,20 +220,22 @@ def people_to_refresh(session, community_id, after_id=0, limit=500):
 
 def refresh_community(session, community_id, *, now, after_id=0, batch=200, progress=None):
     """Refresh everyone of the community who has anything to count, ``batch`` people per
-    transaction (each person's wallet locked while they are recomputed). Idempotent; pass
-    the last id printed as ``after_id`` to resume. Returns ``(people, new badges)``."""
+    transaction (their wallets locked in one statement while they are recomputed).
+    Idempotent; pass the last id printed as ``after_id`` to resume. Returns
+    ``(people, new badges)``."""
     people = awarded = 0
     while True:
         ids = people_to_refresh(session, community_id, after_id, batch)
         if not ids:
             return people, awarded
         with unit_of_work(session):
-            for user in session.scalars(select(User).where(User.id.in_(ids)).order_by(User.id)):
-                if user.role == roles.DISTRICT_ADMIN:
-                    continue
-                wallet = wallets.wallet_id(session, user)
-                lock_accounts(session, [wallet])
-                awarded += len(refresh_person(session, user, now=now, wallet=wallet))
+            found = session.scalars(select(User).where(User.id.in_(ids)).order_by(User.id))
+            users = [user for user in found if user.role != roles.DISTRICT_ADMIN]
+            if users:
+                wallet_of = wallets.wallet_ids(session, users)
+                lock_accounts(session, wallet_of.values())
+                new = refresh_people(session, users, wallet_of, now=now)
+                awarded += sum(len(badges) for badges in new.values())
         people += len(ids)
         after_id = ids[-1]
         if progress:

@@ -13,14 +13,15 @@ from points.notifications.errors import NotificationNotFoundError
 from points.notifications.models import Notification
 
 
-def notify(session, *, user, kind, title, body, link=None, now):
+def notify(session, *, user, kind, title, body, link=None, now, flush=True):
     """Add one notification for ``user`` to the caller's open write transaction.
 
     ``title`` is a msgid; ``body`` a msgid with its values, ``(msgid, values)``, or a list
     of such parts shown one after the other (a plain string is stored as it is). Both are
     stored rendered in Chinese and as msgids, so each reader sees their own language.
 
-    Flushes, never commits: it is committed or rolled back with the act it reports.
+    Flushes (unless ``flush=False``: a batch that tells many people flushes once), never
+    commits: it is committed or rolled back with the act it reports.
     Raises ``RuntimeError`` outside a ``unit_of_work`` (the row would otherwise be
     committed by whatever write comes next, or silently lost) and ``ValueError`` for a
     ``link`` that is not a path inside the site.
@@ -35,7 +36,8 @@ def notify(session, *, user, kind, title, body, link=None, now):
                                 message={"title": str(title), "body": parts}, link=link,
                                 created_at=now)
     session.add(notification)
-    session.flush()
+    if flush:
+        session.flush()
     return notification
 
 

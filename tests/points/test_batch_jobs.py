@@ -235,7 +235,7 @@ def test_refresh_killed_midway_resumes_to_the_same_books(app, db, county, monkey
     assert county.run(app, "gamification", "refresh").exit_code == 0
     clean = county.books()
     forget_game(db.session)
-    crash_on(monkeypatch, gamification, "refresh_person", 5)  # second community, 2nd person
+    crash_on(monkeypatch, gamification, "refresh_people", 3)  # second community, 1st batch
     dead = county.run(app, "gamification", "refresh", "--batch", "2")
     assert isinstance(dead.exception, Crash)
     assert len(county.books()["standings"]) == PEOPLE  # its batch of two rolled back

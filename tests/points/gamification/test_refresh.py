@@ -202,15 +202,30 @@ def test_a_refresh_resumes_after_the_last_id_it_printed(db, setting):
     people = [setting.resident, setting.spouse, setting.neighbour]
     for user in people:
         credit(db.session, user, activity_type=setting.cleaning)
+    with unit_of_work(db.session):  # as if the credits came before the game's tables
+        for model in (BadgeAward, MonthlyTally, Standing):
+            db.session.execute(delete(model))
     seen = []
     later = NOW + timedelta(days=1)
 
     done = refresh(db, setting.community, now=later, after_id=people[0].id, batch=1,
                    progress=lambda count_, last_id: seen.append((count_, last_id)))
 
-    assert done == (2, 0)
+    assert done == (2, 2)
     assert seen == [(1, people[1].id), (2, people[2].id)]
-    assert [standing(db, user).refreshed_at for user in people] == [NOW, later, later]
+    assert [standing(db, user) and standing(db, user).refreshed_at for user in people] == [
+        None, later, later]
+
+
+def test_a_second_refresh_writes_nothing_and_keeps_the_date_of_the_last_change(db, setting):
+    credit(db.session, setting.resident, "20", activity_type=setting.cleaning)
+    later = NOW + timedelta(days=1)
+    with races.sql_sent(db.engine) as statements:
+        assert refresh(db, setting.community, now=later) == (1, 0)
+
+    written = [sql for sql in statements if sql.split()[0] in ("INSERT", "UPDATE", "DELETE")]
+    assert written == []
+    assert standing(db, setting.resident).refreshed_at == NOW
 
 
 def test_a_refresh_counts_only_its_own_community(db, setting):
@@ -384,3 +399,19 @@ def test_the_command_refuses_what_it_cannot_do(app, db, setting, args, message):
 
     assert result.exit_code == 2 and message in result.output
     assert count(db.session, Standing) == 0
+
+
+def test_a_batch_finds_its_wallets_and_opens_the_missing_ones_in_its_community(db, setting):
+    credit(db.session, setting.resident, activity_type=setting.cleaning)
+    with unit_of_work(db.session):  # an old account from another community, same owner id
+        far = ledger.open_account(db.session, community_id=setting.far_staff.community_id,
+                                  owner_type=wallets.RESIDENT, owner_id=setting.spouse.id)
+    own = wallets.find_wallet(db.session, setting.resident)
+    db.session.rollback()
+
+    with unit_of_work(db.session):
+        found = wallets.wallet_ids(db.session, [setting.resident, setting.spouse])
+
+    spouse = wallets.find_wallet(db.session, setting.spouse)
+    assert found == {setting.resident.id: own, setting.spouse.id: spouse}
+    assert spouse not in (None, far)
