@@ -1,6 +1,7 @@
 """Keeping each person's standing, monthly tallies and badges equal to the credits that
 stand: refreshed inside every credit, after inspection scores, and by the nightly
 ``refresh_community`` (idempotent, resumable); levels read from the community's ladder."""
+import threading
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -14,13 +15,13 @@ from points.auth.models import User
 from points.earning import services as earning
 from points.earning.models import ActivityType
 from points.extensions import unit_of_work
-from points.gamification import services
+from points.gamification import checks, services
 from points.gamification.models import BadgeAward, Level, MonthlyTally, Standing
 from points.inspections import services as inspections
 from points.notifications.models import Notification
 from tests import factories, races
-from tests.points.gamification.progress_setting import (NOW, awards, badge_notices, count, credit,
-                                                        make_setting, standing_awards)
+from tests.points.gamification.progress_setting import (NOW, TODAY, awards, badge_notices, count,
+                                                        credit, make_setting, standing_awards)
 
 PASS = {"personal": 8, "home": 8, "public": 8}
 FAIL = {"personal": 9, "home": 9, "public": 5}
@@ -336,6 +337,75 @@ def test_racing_credits_to_one_person_add_up_and_award_each_badge_once(db, setti
     assert badge_notices(db.session, setting.resident) == 1
     assert wallets.wallet_balance(db.session, setting.resident).balance == found.points
     assert verify(db.session) == []
+
+
+@pytest.mark.slow
+def test_the_nightly_refresh_racing_credits_leaves_every_standing_equal_to_the_credits(db, setting):
+    people = [setting.resident, setting.spouse, setting.neighbour]
+    for user in people:
+        credit(db.session, user, activity_type=setting.cleaning, day=date(2026, 10, 1))
+    community_id, type_id = setting.community.id, setting.cleaning.id
+    ids = [user.id for user in people]
+
+    def credit_one(session, i):
+        return earning.credit_work(session, user=session.get(User, ids[i % 3]),
+                                   activity_type=session.get(ActivityType, type_id),
+                                   source="race", source_id=i, work_day=date(2026, 11, 1 + i),
+                                   points=Decimal(10 + i), now=NOW)
+
+    def refresh_all(session):
+        return services.refresh_community(session, community_id, now=NOW, batch=2)
+
+    actions = [races.in_transaction(credit_one, i) for i in range(6)] + [refresh_all] * 2
+    results = races.race(db.engine, actions)
+
+    assert [error for error in results if isinstance(error, Exception)] == []
+    db.session.rollback()
+    assert checks.check_community(db.session, community_id, NOW) == []
+    for user in people:
+        found = standing(db, user)
+        assert (found.credits, found.current_streak) == (3, 2)
+        assert standing_awards(db.session, user) == ["first_activity"]
+        assert badge_notices(db.session, user) == 1
+        assert wallets.wallet_balance(db.session, user).balance == found.points
+    assert verify(db.session) == []
+
+
+def test_a_credit_made_while_the_refresh_counts_waits_for_its_batch(db, setting, monkeypatch):
+    """The refresh has read the person's facts when their new credit comes: the credit
+    waits for the batch's wallet lock, so the batch cannot write a standing without it."""
+    credit(db.session, setting.resident, activity_type=setting.cleaning, day=date(2026, 10, 1))
+    community_id, type_id, user_id = setting.community.id, setting.cleaning.id, setting.resident.id
+    counted, credited, refreshing = threading.Event(), threading.Event(), threading.local()
+    real = services.expired_of
+
+    def expired_then_pause(session, wallet_ids):
+        found = real(session, wallet_ids)
+        if getattr(refreshing, "now", False):
+            counted.set()
+            credited.wait(timeout=1)  # without the lock the credit commits meanwhile
+        return found
+
+    def refresh_all(session):
+        refreshing.now = True
+        return services.refresh_community(session, community_id, now=NOW)
+
+    def credit_late(session):
+        assert counted.wait(timeout=10)
+        with ledger.write_transaction(session):
+            earning.credit_work(session, user=session.get(User, user_id),
+                                activity_type=session.get(ActivityType, type_id), source="late",
+                                source_id=1, work_day=TODAY, points=Decimal(30), now=NOW)
+        credited.set()
+
+    monkeypatch.setattr(services, "expired_of", expired_then_pause)
+    results = races.race(db.engine, [refresh_all, credit_late])
+
+    assert [error for error in results if isinstance(error, Exception)] == []
+    db.session.rollback()
+    assert checks.check_community(db.session, community_id, NOW) == []
+    found = standing(db, setting.resident)
+    assert (found.points, found.credits, found.current_streak) == (Decimal(40), 2, 2)
 
 
 # --- flask gamification refresh -------------------------------------------------------------
