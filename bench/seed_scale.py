@@ -234,8 +234,6 @@ def add_game_rows(url, now, log):
     started = time.perf_counter()
     local = now.astimezone(LOCAL)
     with psycopg.connect(raw(url)) as connection:
-        connection.execute("DELETE FROM standings")
-        connection.execute("DELETE FROM monthly_tallies")
         connection.execute(GAME_ROWS, dict(this_n=local.year * 12 + local.month, now=now))
         counts = [connection.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
                   for name in ("standings", "monthly_tallies")]

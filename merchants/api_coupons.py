@@ -17,14 +17,13 @@ from points.api.idempotency import idempotent
 from points.api.wallet_schemas import Points as PointsOut
 from points.auth import roles
 from points.extensions import db
-from points.ids import MAX_ID
+from points.ids import ID
 from points.residents.acting import acting_as_self
 from points.timeutil import utcnow
 
 blp = Blueprint("api_coupons", __name__, url_prefix="/api/v1",
                 description="Monthly point coupons: the office's rules and issuing, a resident's coupons")
 BEARER = [{"bearer": []}]
-ID = validate.Range(min=1, max=MAX_ID)
 MONTH = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="A month as YYYY-MM.")
 
 

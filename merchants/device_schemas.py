@@ -2,11 +2,11 @@
 appears only in the answer to the POST that made it; the hash never."""
 from marshmallow import Schema, fields, validate
 
-from points.ids import MAX_ID
+from points.ids import ID
 
 
 class DeviceIn(Schema):
-    clerk_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_ID),
+    clerk_id = fields.Integer(required=True, strict=True, validate=ID,
                               metadata={"description": "The user the device signs in as: a clerk "
                                                        "of the owner's shop, or the owner."})
     label = fields.String(required=True, validate=validate.Length(max=200), metadata={

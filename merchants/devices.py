@@ -22,7 +22,7 @@ from points.auth import roles
 from points.auth.models import ApiToken, User
 from points.auth.services import issue_token
 from points.extensions import unit_of_work
-from points.ids import MAX_ID
+from points.ids import is_id
 
 DEVICE = "device"
 LABEL_LIMIT = 60
@@ -56,10 +56,6 @@ def clean_label(label):
     if not 1 <= len(label) <= LABEL_LIMIT:
         raise DeviceLabelInvalidError()
     return label
-
-
-def is_id(value):
-    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
 
 
 def device_values(token):

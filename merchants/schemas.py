@@ -15,10 +15,9 @@ from merchants import qr, rules
 from merchants.models import EXPIRED
 from points import codes
 from points.api.wallet_schemas import Cursor
-from points.ids import MAX_ID
+from points.ids import ID
 from points.timeutil import utcnow
 
-ID = validate.Range(min=1, max=MAX_ID)
 
 
 def voucher_url(voucher):

@@ -4,10 +4,9 @@ from marshmallow import Schema, fields, validate
 
 import ledger
 from points.api.wallet_schemas import Points
-from points.ids import MAX_ID
+from points.ids import ID
 
 PERIOD = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="Use YYYY-MM, e.g. 2026-11.")
-ID = validate.Range(min=1, max=MAX_ID)
 
 
 class Yuan(fields.String):

@@ -24,7 +24,6 @@ from merchants import errors, rules, services
 from merchants.catalogue import ensure_store_keeper
 from merchants.models import HELD, Merchant, Voucher
 from points.audit import services as audit
-from points.auth.models import User
 from points.extensions import unit_of_work
 from points.notifications.services import notify
 
@@ -154,7 +153,7 @@ def _void_open_vouchers(session, merchant, actor, now):
         .with_for_update().execution_options(populate_existing=True)))
     for voucher in held:
         services.void_voucher(session, voucher, actor_id=actor.id, now=now)
-        notify(session, user=session.get(User, voucher.user_id), kind="voucher_voided",
+        notify(session, user=voucher.owner, kind="voucher_voided",
                title=VOIDED_TITLE,
                body=(VOIDED_BODY, {"shop": merchant.name, "title": voucher.title,
                                     "points": int(voucher.points)}),

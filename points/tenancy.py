@@ -11,6 +11,8 @@ from sqlalchemy import ForeignKey, event
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, with_loader_criteria
 
 SCOPE = "community_id"
+# execution_options of a query that names its communities itself (reports, district admins)
+ALL_COMMUNITIES = {"all_communities": True}
 
 
 class CommunityScoped:

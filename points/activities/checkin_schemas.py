@@ -5,7 +5,7 @@ from points import codes
 from points.activities.attendance import hours_text
 from points.activities.checkin_rules import member_qr_text
 from points.api.wallet_schemas import Points
-from points.ids import MAX_ID
+from points.ids import ID
 
 MAX_ATTENDEES = 2000  # activities.capacity is at most 2,000
 
@@ -55,7 +55,7 @@ class Hours(fields.Field):
 
 
 class AttendeeIn(Schema):
-    user_id = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_ID))
+    user_id = fields.Integer(required=True, validate=ID)
     hours = Hours(load_default=None, allow_none=True, metadata={
         "type": "string", "description": "Per-hour types only: the hours to credit "
                                          "(default: the activity's)."})

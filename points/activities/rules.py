@@ -22,7 +22,6 @@ from points.activities.errors import (
 from points.activities.models import CANCELLED, CONFIRMED, DRAFT, PUBLISHED
 from points.auth import roles
 from points.earning.models import PER_HOUR
-from points.ids import MAX_ID
 
 TITLE_LIMIT = 80  # activities.title
 PLACE_LIMIT = 120  # activities.place
@@ -42,14 +41,6 @@ ORGANISER_ROLES = roles.OFFICE_ROLES | {roles.GRID_WORKER}
 VOLUNTEER_ROLES = roles.WALLET_ROLES
 # What residents may see: a draft exists only for staff.
 VISIBLE_STATUSES = (PUBLISHED, CANCELLED, CONFIRMED)
-
-
-# Ids are 32-bit integers; a larger number in a URL names nothing (and would overflow
-# the database driver instead of answering "not found").
-
-
-def is_possible_id(value):
-    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID
 
 
 # --- who ------------------------------------------------------------------------------

@@ -7,13 +7,12 @@ from marshmallow import Schema, fields, validate
 
 from points.activities import rules
 from points.api.wallet_schemas import Points
-
-MAX_ID = rules.MAX_ID
+from points.ids import ID
 
 
 def an_id(strict=False, **kwargs):
     """An id; ``strict`` for JSON bodies (a number, not "5"), not for query strings."""
-    return fields.Integer(strict=strict, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+    return fields.Integer(strict=strict, validate=ID, **kwargs)
 
 
 class UtcDateTime(fields.AwareDateTime):

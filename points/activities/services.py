@@ -35,6 +35,7 @@ from points.earning.errors import ActivityTypeNotFoundError
 from points.earning.services import get_type, list_types
 from points.errors import ForbiddenError, NotFoundError
 from points.extensions import unit_of_work
+from points.ids import is_id
 from points.notifications.services import notify
 from points.residents.acting import acting_for
 from points.timeutil import local
@@ -120,7 +121,7 @@ class Withdrawal:
 def get_activity(session, community_id, activity_id):
     """The activity ``activity_id`` of ``community_id``, any status; ``ActivityNotFoundError``
     (404) otherwise. Checks no one's reach: callers check who may see it."""
-    if not rules.is_possible_id(activity_id):
+    if not is_id(activity_id):
         raise ActivityNotFoundError()
     activity = session.scalar(select(Activity).where(Activity.id == activity_id,
                                                      Activity.community_id == community_id))
@@ -170,7 +171,7 @@ def waitlist_position(session, signup):
 def _lock(session, community_id, activity_id, statuses=None):
     """The activity row, locked for the rest of the transaction (fresh from the database
     even if this session loaded it before)."""
-    if not rules.is_possible_id(activity_id):
+    if not is_id(activity_id):
         raise ActivityNotFoundError()
     stmt = (select(Activity).where(Activity.id == activity_id,
                                    Activity.community_id == community_id)

@@ -12,7 +12,7 @@ from points.api.wallet_schemas import Cursor
 from points.audit import rules, services
 from points.auth import roles
 from points.extensions import db
-from points.ids import MAX_ID
+from points.ids import ID
 from points.timeutil import start_of_local_date
 
 blp = Blueprint("api_audit", __name__, url_prefix="/api/v1",
@@ -23,7 +23,7 @@ class AuditQueryIn(Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
     cursor = Cursor(load_default=None, metadata={
         "description": "``next_cursor`` of the previous page; omit for the newest events."})
-    actor = fields.Integer(validate=validate.Range(min=1, max=MAX_ID),
+    actor = fields.Integer(validate=ID,
                            metadata={"description": "Only this person's actions (user id)"})
     action = fields.String(validate=validate.OneOf(sorted(rules.ACTION_LABELS)))
     object_type = fields.String(validate=validate.Length(min=1, max=40))

@@ -4,7 +4,7 @@ from marshmallow import Schema, fields, validate
 from points.api.wallet_schemas import Cursor, Points
 from points.claims import photos
 from points.claims.models import APPROVED, PENDING, REJECTED, SECOND_REVIEW
-from points.ids import MAX_ID
+from points.ids import ID, MAX_ID
 
 STATUSES = (PENDING, SECOND_REVIEW, APPROVED, REJECTED)
 
@@ -19,7 +19,7 @@ class Hours(fields.String):
 class ClaimIn(Schema):
     """The fields of a new claim: a JSON body, or the text parts of multipart/form-data."""
 
-    type_id = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_ID),
+    type_id = fields.Integer(required=True, validate=ID,
                              metadata={"description": "An active activity type of the community."})
     work_day = fields.Date(required=True, metadata={
         "description": "Local day the work was done: not in the future, at most 30 days ago."})
@@ -31,7 +31,7 @@ class ClaimIn(Schema):
     location = fields.String(load_default="", validate=validate.Length(max=1000), metadata={
         "description": "Where; required for types with ``location_required`` (hazard reports)."})
     acting_for = fields.Integer(load_default=None, allow_none=True,
-                                validate=validate.Range(min=1, max=MAX_ID), metadata={
+                                validate=ID, metadata={
                                     "description": "A resident the signed-in user is the "
                                                    "亲情代理 proxy of; omit to file for oneself."})
 
@@ -42,7 +42,7 @@ class ClaimQueryIn(Schema):
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
     cursor = Cursor(load_default=None, metadata={
         "description": "``next_cursor`` of the previous page; omit for the newest claims."})
-    community_id = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID),
+    community_id = fields.Integer(load_default=None, validate=ID,
                                   metadata={"description": "District administrators only: "
                                                            "the community to list."})
 

@@ -69,17 +69,19 @@ def credits_of(session, user_ids):
 
 def households_of(session, household_ids):
     """``{household id: (grid id, its 清洁户 months)}``: the months a household was rated
-    清洁户 (its latest score of the month passed), sorted."""
+    清洁户 (its latest score of the month passed), sorted; one query."""
     ids = {household_id for household_id in household_ids if household_id is not None}
     if not ids:
         return {}
-    grids = dict(session.execute(select(Household.id, Household.grid_id)
-                                 .where(Household.id.in_(ids))).all())
-    clean = defaultdict(set)
-    for household_id, month in session.execute(
-            select(InspectionScore.household_id, InspectionScore.month).where(
-                InspectionScore.household_id.in_(ids), InspectionScore.passed.is_(True))):
-        clean[household_id].add(month)
+    rows = session.execute(select(Household.id, Household.grid_id, InspectionScore.month)
+                           .outerjoin(InspectionScore, (InspectionScore.household_id == Household.id)
+                                      & InspectionScore.passed.is_(True))
+                           .where(Household.id.in_(ids)))
+    grids, clean = {}, defaultdict(set)
+    for household_id, grid_id, month in rows:
+        grids[household_id] = grid_id
+        if month is not None:
+            clean[household_id].add(month)
     return {household_id: (grid_id, tuple(sorted(clean[household_id])))
             for household_id, grid_id in grids.items()}
 
@@ -118,6 +120,8 @@ def refresh_people(session, people, wallet_of, *, now):
     by the caller. Each kind of fact is read for all of them in one query, and only rows
     whose figures changed are written, so a second run writes nothing. Notifies each new
     badge; returns ``{user id: [new badges]}``."""
+    if not people:
+        return {}
     ids = [user.id for user in people]
     credits = credits_of(session, ids)
     households = households_of(session, [user.household_id for user in people])

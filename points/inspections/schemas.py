@@ -3,10 +3,9 @@ grid's households are checked by the service)."""
 from marshmallow import Schema, fields, validate
 
 from points.api.wallet_schemas import Points
-from points.ids import MAX_ID
+from points.ids import ID
 
 MONTH = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="Use YYYY-MM, e.g. 2026-11.")
-ID = validate.Range(min=1, max=MAX_ID)
 SCORE = validate.Range(min=0, max=10)
 
 

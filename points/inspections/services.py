@@ -219,10 +219,9 @@ def lock_members(session, household_ids):
 
 def refresh_members(session, members, household_ids, *, now):
     """Recompute the standing and badges (清洁之家) of the locked members of the households."""
-    chosen = {member: wallet for member, wallet in members if member.household_id in household_ids}
-    if chosen:
-        gamification.refresh_people(session, list(chosen),
-                                    {member.id: wallet for member, wallet in chosen.items()}, now=now)
+    chosen = [(member, wallet) for member, wallet in members if member.household_id in household_ids]
+    gamification.refresh_people(session, [member for member, _ in chosen],
+                                {member.id: wallet for member, wallet in chosen}, now=now)
 
 
 def tell_household(session, household, *, kind, title, body, now):

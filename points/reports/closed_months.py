@@ -25,11 +25,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ledger.amounts import Amount
 from ledger.models import Base, BigId, utcnow
 from points import months
+from points.tenancy import ALL_COMMUNITIES as ALL
 from points.tenancy import CommunityScoped
 
 CLOSED_AFTER = timedelta(days=1)
 WHOLE = 0  # grid_id of a whole community's row
-ALL = {"all_communities": True}
 
 
 class MonthFlows(CommunityScoped, Base):

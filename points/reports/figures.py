@@ -61,6 +61,7 @@ from merchants.models import Merchant, Voucher
 from points.households.models import Household
 from points.extensions import unit_of_work
 from points.reports import closed_months
+from points.tenancy import ALL_COMMUNITIES as ALL
 from points.timeutil import local, utcnow
 
 ISSUE_KINDS = ("earn", "grant", "coupon")
@@ -74,7 +75,6 @@ SERIES_MONTHS = 12
 ZERO = ledger.ZERO
 RATIO = Decimal("0.0001")
 # The queries name their community themselves; the district view reads every community.
-ALL = {"all_communities": True}
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from decimal import Decimal
 from marshmallow import Schema, fields, validate
 
 from points.api.wallet_schemas import Points
-from points.ids import MAX_ID
+from points.ids import ID
 
 RATIO_PLACES = Decimal("0.0001")
 CNY_PLACES = Decimal("0.01")
@@ -29,7 +29,7 @@ class SummaryQueryIn(Schema):
                           validate=validate.Length(max=7))
     since = fields.Date(metadata={"description": "First local day (with until, instead of month)"})
     until = fields.Date(metadata={"description": "Local day after the last one (exclusive)"})
-    grid = fields.Integer(strict=False, validate=validate.Range(min=1, max=MAX_ID),
+    grid = fields.Integer(strict=False, validate=ID,
                           metadata={"description": "One grid of the community"})
     community = fields.String(validate=validate.Length(min=1, max=32),
                               metadata={"description": "A community's code (district admins)"})

@@ -49,9 +49,9 @@ from points.reports.figures import (
     REVERSE,
 )
 from points.statements import KIND_LABELS, OTHER_KIND, STORE_NAME
+from points.tenancy import ALL_COMMUNITIES as ALL
 
 BATCH = 1000
-ALL = {"all_communities": True}  # every query below names its community itself
 ZERO = ledger.ZERO
 TOTAL = N_("合计")
 

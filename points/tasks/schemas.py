@@ -5,12 +5,11 @@ from marshmallow import Schema, fields, validate
 
 from points.api.wallet_schemas import Cursor, Points
 from points.auth.rules import mask_name
-from points.ids import MAX_ID
+from points.ids import ID, MAX_ID
 from points.tasks import rules
 from points.tasks.models import (ASSIGNMENT_STATUSES, CATEGORIES, EVENT_KINDS, REQUEST_STATUSES,
                                  TASK_STATUSES)
 
-ID = validate.Range(min=1, max=MAX_ID)
 
 
 def _acting_for():
